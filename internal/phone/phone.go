@@ -1,0 +1,30 @@
+// Package phone turns the phone numbers sources report into E.164.
+package phone
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// E164 returns raw in E.164 form ("+66812345678"), reading a number without
+// a country code as one of region (an ISO 3166 code such as "TH"). A number
+// that cannot be read as a valid one is returned as given, trimmed: the
+// source's own value is better than nothing.
+func E164(raw, region string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return ""
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		// Sources drop the "+" of international numbers ("66812345678").
+		if !strings.HasPrefix(s, "+") && !strings.HasPrefix(s, "0") {
+			if n2, err2 := phonenumbers.Parse("+"+s, region); err2 == nil && phonenumbers.IsValidNumber(n2) {
+				return phonenumbers.Format(n2, phonenumbers.E164)
+			}
+		}
+		return s
+	}
+	return phonenumbers.Format(num, phonenumbers.E164)
+}
