@@ -107,3 +107,9 @@ var (
 func Permanent(err error) bool {
 	return errors.Is(err, ErrGone) || errors.Is(err, ErrInvalid)
 }
+
+// WithLogger returns a copy of d that logs to l.
+func (d Deps) WithLogger(l *slog.Logger) Deps {
+	d.Logger = l
+	return d
+}

@@ -1,0 +1,168 @@
+// Package config reads syncd's configuration from the environment (and the
+// secret files it names), validates it, and reports every problem at once.
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults of the variables that have one (DESIGN.md, "Configuration").
+const (
+	DefaultCRKAPIURL   = "https://phone.mcloud.co.th/api/v1"
+	DefaultRateLimit   = 600
+	DefaultSchedule    = "*/5 * * * *"
+	DefaultStateFile   = "syncd.db"
+	DefaultStatePath   = "./" + DefaultStateFile
+	DefaultListenAddr  = "127.0.0.1:9464"
+	DefaultTimezone    = "Asia/Bangkok"
+	DefaultPhoneRegion = "TH"
+	DefaultBackfill    = 24 * time.Hour
+	DefaultLookback    = 2 * time.Hour
+	DefaultSettle      = 2 * time.Minute
+	DefaultConcurrency = 4
+	DefaultLogFormat   = "text"
+	DefaultLogLevel    = slog.LevelInfo
+	DefaultDTACBaseURL = "https://onecallvoicerecord.dtac.co.th"
+	MaxConcurrency     = 64
+)
+
+// The two 3CX logins, as returned by ThreeCX.Login.
+const (
+	LoginClient = "client" // API client: THREECX_CLIENT_ID + THREECX_CLIENT_SECRET
+	LoginUser   = "user"   // user: THREECX_USERNAME + THREECX_PASSWORD
+)
+
+// Config is syncd's validated configuration. Load fills it from these
+// environment variables (default in parentheses):
+//
+// CRK Call Recording AI API:
+//   - CRK_API_URL (https://phone.mcloud.co.th/api/v1): base URL; https://,
+//     or http:// for a loopback host only. A trailing "/" is dropped.
+//   - CRK_API_TOKEN (required, secret): business or account key, "crk_…".
+//   - CRK_BUSINESS_ID (empty): the business, required with an account key
+//     (sent as X-Business-Id).
+//   - CRK_RATE_LIMIT (600): CRK requests per minute, shared by every source.
+//
+// The daemon:
+//   - SYNCD_SCHEDULE (*/5 * * * *): cron expression, 5 fields or a
+//     descriptor such as "@every 2m" or "@hourly".
+//   - SYNCD_STATE_PATH ($STATE_DIRECTORY/syncd.db under systemd, using the
+//     first of its colon-separated paths; else ./syncd.db): the bbolt file.
+//   - SYNCD_LISTEN_ADDR (127.0.0.1:9464): host:port of /metrics, /healthz,
+//     /readyz; set to the empty string to disable the listener.
+//   - SYNCD_TIMEZONE (Asia/Bangkok): IANA zone of the calls' local time.
+//   - SYNCD_PHONE_REGION (TH): region for turning local numbers into E.164.
+//   - SYNCD_BACKFILL (24h): how far back a source's very first pass looks (> 0).
+//   - SYNCD_LOOKBACK (2h): how far behind the cursor every pass looks again (≥ 0).
+//   - SYNCD_SETTLE (2m): recordings younger than this wait for the next pass (≥ 0).
+//   - SYNCD_CONCURRENCY (4): recordings in flight at once, 1–64.
+//   - SYNCD_LOG_FORMAT (text): "text" or "json".
+//   - SYNCD_LOG_LEVEL (info): "debug", "info", "warn" or "error".
+//
+// DTAC One Call, enabled by DTAC_USERNAME:
+//   - DTAC_USERNAME (empty): the portal login, a phone number "+66…".
+//   - DTAC_PASSWORD (required when enabled, secret).
+//   - DTAC_BASE_URL (https://onecallvoicerecord.dtac.co.th): https://, or
+//     http:// for a loopback host only.
+//
+// 3CX V20, enabled by THREECX_BASE_URL:
+//   - THREECX_BASE_URL (empty): e.g. https://acme.3cx.co.th, no path.
+//   - THREECX_CLIENT_ID, THREECX_CLIENT_SECRET (secret): API client login;
+//   - or THREECX_USERNAME, THREECX_PASSWORD (secret): user login. Exactly
+//     one of the two pairs, complete.
+//   - THREECX_INCLUDE_INTERNAL (false): also sync extension-to-extension calls.
+//
+// At least one source must be enabled. Every secret X may instead be given as
+// X_FILE, the path of a file holding it (Docker secrets), or, when neither is
+// set, as a systemd credential: the file $CREDENTIALS_DIRECTORY/x (the name
+// in lower case). Trailing whitespace of a secret file is dropped.
+//
+// A variable set to the empty string counts as unset, except that an empty
+// SYNCD_LISTEN_ADDR disables the listener and an empty variable that has a
+// default is a problem (unset it to get the default).
+type Config struct {
+	CRK CRK
+
+	Schedule   string
+	StatePath  string
+	ListenAddr string // "" when disabled
+	Location   *time.Location
+	// PhoneRegion is upper case, e.g. "TH".
+	PhoneRegion string
+	Backfill    time.Duration
+	Lookback    time.Duration
+	Settle      time.Duration
+	Concurrency int
+	LogFormat   string // "text" or "json"
+	LogLevel    slog.Level
+
+	DTAC    DTAC
+	ThreeCX ThreeCX
+}
+
+// CRK is the CRK API client's configuration.
+type CRK struct {
+	APIURL     string
+	Token      Secret
+	BusinessID string
+	RateLimit  int // requests per minute
+}
+
+// DTAC is the DTAC One Call source's configuration.
+type DTAC struct {
+	Username string
+	Password Secret
+	BaseURL  string
+}
+
+// Enabled reports whether the DTAC source is on (DTAC_USERNAME is set).
+func (d DTAC) Enabled() bool { return d.Username != "" }
+
+// ThreeCX is the 3CX source's configuration. Either ClientID and
+// ClientSecret, or Username and Password, are set; never both.
+type ThreeCX struct {
+	BaseURL         string
+	ClientID        string
+	ClientSecret    Secret
+	Username        string
+	Password        Secret
+	IncludeInternal bool
+}
+
+// Enabled reports whether the 3CX source is on (THREECX_BASE_URL is set).
+func (t ThreeCX) Enabled() bool { return t.BaseURL != "" }
+
+// Login returns LoginClient when the API client login is configured, else
+// LoginUser.
+func (t ThreeCX) Login() string {
+	if t.ClientID != "" {
+		return LoginClient
+	}
+	return LoginUser
+}
+
+// Sources returns the names of the enabled sources, in a fixed order:
+// "dtac", then "3cx".
+func (c *Config) Sources() []string {
+	var s []string
+	if c.DTAC.Enabled() {
+		s = append(s, "dtac")
+	}
+	if c.ThreeCX.Enabled() {
+		s = append(s, "3cx")
+	}
+	return s
+}
+
+// Secrets returns the values of every secret that is set, so that output
+// meant for people can be scrubbed of them as a last line of defence.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, s := range []Secret{c.CRK.Token, c.DTAC.Password, c.ThreeCX.ClientSecret, c.ThreeCX.Password} {
+		if s.IsSet() {
+			out = append(out, s.Reveal())
+		}
+	}
+	return out
+}

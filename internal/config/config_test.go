@@ -1,0 +1,280 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+	_ "time/tzdata" // as in main: zones without a system tz database
+)
+
+// defaults is the Config that minimal (a token and DTAC) gives: every
+// default of DESIGN.md's table.
+func defaults() Config {
+	return Config{
+		CRK: CRK{
+			APIURL:    "https://phone.mcloud.co.th/api/v1",
+			Token:     NewSecret("crk_test"),
+			RateLimit: 600,
+		},
+		Schedule:    "*/5 * * * *",
+		StatePath:   "./syncd.db",
+		ListenAddr:  "127.0.0.1:9464",
+		PhoneRegion: "TH",
+		Backfill:    24 * time.Hour,
+		Lookback:    2 * time.Hour,
+		Settle:      2 * time.Minute,
+		Concurrency: 4,
+		LogFormat:   "text",
+		LogLevel:    slog.LevelInfo,
+		DTAC: DTAC{
+			Username: "+66812345678",
+			Password: NewSecret("dtacpw9"),
+			BaseURL:  "https://onecallvoicerecord.dtac.co.th",
+		},
+	}
+}
+
+func minimal() map[string]string {
+	return map[string]string{
+		"CRK_API_TOKEN": "crk_test",
+		"DTAC_USERNAME": "+66812345678",
+		"DTAC_PASSWORD": "dtacpw9",
+	}
+}
+
+// with returns minimal() changed by kv pairs; a value "<unset>" deletes.
+func with(kv ...string) map[string]string {
+	env := minimal()
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "<unset>" {
+			delete(env, kv[i])
+			continue
+		}
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+func TestLoadGood(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		zone    string
+		sources []string
+		want    func(c *Config)
+	}{
+		{
+			name: "defaults", env: minimal(), zone: "Asia/Bangkok", sources: []string{"dtac"},
+			want: func(c *Config) {},
+		},
+		{
+			name: "defaults match the exported constants", env: minimal(), zone: DefaultTimezone, sources: []string{"dtac"},
+			want: func(c *Config) {
+				c.CRK.APIURL, c.CRK.RateLimit = DefaultCRKAPIURL, DefaultRateLimit
+				c.Schedule, c.StatePath, c.ListenAddr = DefaultSchedule, DefaultStatePath, DefaultListenAddr
+				c.PhoneRegion, c.Concurrency = DefaultPhoneRegion, DefaultConcurrency
+				c.Backfill, c.Lookback, c.Settle = DefaultBackfill, DefaultLookback, DefaultSettle
+				c.LogFormat, c.LogLevel, c.DTAC.BaseURL = DefaultLogFormat, DefaultLogLevel, DefaultDTACBaseURL
+			},
+		},
+		{
+			name: "STATE_DIRECTORY, first of several", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("STATE_DIRECTORY", "/var/lib/syncd:/var/lib/other"),
+			want: func(c *Config) { c.StatePath = "/var/lib/syncd/syncd.db" },
+		},
+		{
+			name: "SYNCD_STATE_PATH wins over STATE_DIRECTORY", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("STATE_DIRECTORY", "/var/lib/syncd", "SYNCD_STATE_PATH", "/data/state.db"),
+			want: func(c *Config) { c.StatePath = "/data/state.db" },
+		},
+		{
+			name: "empty listen address disables", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("SYNCD_LISTEN_ADDR", ""),
+			want: func(c *Config) { c.ListenAddr = "" },
+		},
+		{
+			name: "_FILE secrets, trailing whitespace trimmed", zone: "Asia/Bangkok", sources: []string{"dtac", "3cx"},
+			env: with(
+				"CRK_API_TOKEN", "<unset>", "CRK_API_TOKEN_FILE", "testdata/secrets/crk_api_token",
+				"DTAC_PASSWORD", "<unset>", "DTAC_PASSWORD_FILE", "testdata/secrets/dtac_password",
+				"THREECX_BASE_URL", "https://acme.3cx.co.th/",
+				"THREECX_CLIENT_ID", "syncd",
+				"THREECX_CLIENT_SECRET_FILE", "testdata/secrets/threecx_client_secret",
+			),
+			want: func(c *Config) {
+				c.CRK.Token = NewSecret("crk_fromfile_7f3a")
+				c.DTAC.Password = NewSecret("dtac-file-pass")
+				c.ThreeCX = ThreeCX{BaseURL: "https://acme.3cx.co.th", ClientID: "syncd", ClientSecret: NewSecret("3cx-file-secret")}
+			},
+		},
+		{
+			name: "$CREDENTIALS_DIRECTORY", zone: "Asia/Bangkok", sources: []string{"dtac", "3cx"},
+			env: with(
+				"CREDENTIALS_DIRECTORY", "testdata/credentials",
+				"CRK_API_TOKEN", "<unset>", "DTAC_PASSWORD", "<unset>",
+				"THREECX_BASE_URL", "https://acme.3cx.co.th", "THREECX_CLIENT_ID", "syncd",
+			),
+			want: func(c *Config) {
+				c.CRK.Token = NewSecret("crk_fromcred_91b2")
+				c.DTAC.Password = NewSecret("dtac-cred-pass")
+				c.ThreeCX = ThreeCX{BaseURL: "https://acme.3cx.co.th", ClientID: "syncd", ClientSecret: NewSecret("cred-3cx-secret")}
+			},
+		},
+		{
+			name: "X and X_FILE win over $CREDENTIALS_DIRECTORY", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env: with(
+				"CREDENTIALS_DIRECTORY", "testdata/credentials",
+				"DTAC_PASSWORD", "<unset>", "DTAC_PASSWORD_FILE", "testdata/secrets/dtac_password",
+			),
+			want: func(c *Config) { c.DTAC.Password = NewSecret("dtac-file-pass") },
+		},
+		{
+			name: "every variable set", zone: "UTC", sources: []string{"3cx"},
+			env: map[string]string{
+				"CRK_API_URL":              "http://127.0.0.1:8080/api/v1/",
+				"CRK_API_TOKEN":            "crk_account_1",
+				"CRK_BUSINESS_ID":          "biz_42",
+				"CRK_RATE_LIMIT":           "60",
+				"SYNCD_SCHEDULE":           "@every 2m",
+				"SYNCD_STATE_PATH":         "/tmp/x.db",
+				"SYNCD_LISTEN_ADDR":        ":9100",
+				"SYNCD_TIMEZONE":           "UTC",
+				"SYNCD_PHONE_REGION":       "la",
+				"SYNCD_BACKFILL":           "168h",
+				"SYNCD_LOOKBACK":           "0s",
+				"SYNCD_SETTLE":             "0",
+				"SYNCD_CONCURRENCY":        "64",
+				"SYNCD_LOG_FORMAT":         "JSON",
+				"SYNCD_LOG_LEVEL":          "debug",
+				"THREECX_BASE_URL":         "http://[::1]:5001",
+				"THREECX_USERNAME":         "100",
+				"THREECX_PASSWORD":         "3cxpw7",
+				"THREECX_INCLUDE_INTERNAL": "true",
+			},
+			want: func(c *Config) {
+				*c = Config{
+					CRK:         CRK{APIURL: "http://127.0.0.1:8080/api/v1", Token: NewSecret("crk_account_1"), BusinessID: "biz_42", RateLimit: 60},
+					Schedule:    "@every 2m",
+					StatePath:   "/tmp/x.db",
+					ListenAddr:  ":9100",
+					PhoneRegion: "LA",
+					Backfill:    168 * time.Hour,
+					Concurrency: 64,
+					LogFormat:   "json",
+					LogLevel:    slog.LevelDebug,
+					ThreeCX:     ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
+				}
+			},
+		},
+		{
+			name: "loopback http for DTAC, cron fields, warn level", zone: "Europe/London", sources: []string{"dtac"},
+			env: with("DTAC_BASE_URL", "http://localhost:8081", "SYNCD_SCHEDULE", "0 */2 * * 1-5",
+				"SYNCD_TIMEZONE", "Europe/London", "SYNCD_LOG_LEVEL", "WARN", "DTAC_USERNAME", "+6621234567"),
+			want: func(c *Config) {
+				c.DTAC.BaseURL = "http://localhost:8081"
+				c.DTAC.Username = "+6621234567"
+				c.Schedule = "0 */2 * * 1-5"
+				c.LogLevel = slog.LevelWarn
+			},
+		},
+		{
+			name: "127.0.0.0/8 is loopback", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("CRK_API_URL", "http://127.1.2.3:9000/api/v1"),
+			want: func(c *Config) { c.CRK.APIURL = "http://127.1.2.3:9000/api/v1" },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(context.Background(), mapLookup(tt.env), os.ReadFile)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			want := defaults()
+			tt.want(&want)
+			if got.Location == nil || got.Location.String() != tt.zone {
+				t.Errorf("Location = %v, want %s", got.Location, tt.zone)
+			}
+			got.Location = nil
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("config:\n got %#v\nwant %#v", revealed(*got), revealed(want))
+			}
+			if s := got.Sources(); !slices.Equal(s, tt.sources) {
+				t.Errorf("Sources() = %q, want %q", s, tt.sources)
+			}
+		})
+	}
+}
+
+// revealed shows a config with its secrets, for a failing test's message.
+func revealed(c Config) map[string]any {
+	return map[string]any{
+		"config": c, "token": c.CRK.Token.Reveal(), "dtac": c.DTAC.Password.Reveal(),
+		"3cx secret": c.ThreeCX.ClientSecret.Reveal(), "3cx password": c.ThreeCX.Password.Reveal(),
+	}
+}
+
+func TestThreeCXLogin(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"client", with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_CLIENT_ID", "id", "THREECX_CLIENT_SECRET", "s"), LoginClient},
+		{"user", with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_USERNAME", "100", "THREECX_PASSWORD", "p"), LoginUser},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(context.Background(), mapLookup(tt.env), os.ReadFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.ThreeCX.Login(); got != tt.want {
+				t.Errorf("Login() = %q, want %q", got, tt.want)
+			}
+			if !c.ThreeCX.Enabled() || !c.DTAC.Enabled() {
+				t.Errorf("Enabled: 3cx %v, dtac %v; want both", c.ThreeCX.Enabled(), c.DTAC.Enabled())
+			}
+		})
+	}
+}
+
+// TestLoadReadsOnlyTheFilesItNeeds pins that a disabled source's _FILE is
+// not read and that a secret given directly reads nothing.
+func TestLoadReadsOnlyTheFilesItNeeds(t *testing.T) {
+	var read []string
+	readFile := func(p string) ([]byte, error) {
+		read = append(read, p)
+		return os.ReadFile(p)
+	}
+	env := with("CREDENTIALS_DIRECTORY", "testdata/credentials", "THREECX_PASSWORD_FILE", "/run/secrets/threecx_password")
+	_, err := Load(context.Background(), mapLookup(env), readFile)
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 1 || cerr.Problems[0].Var != "THREECX_PASSWORD_FILE" {
+		t.Fatalf("Load: %v; want one problem about THREECX_PASSWORD_FILE", err)
+	}
+	if len(read) != 0 {
+		t.Errorf("read %q, want nothing", read)
+	}
+}
+
+func TestLoadNeedsFunctions(t *testing.T) {
+	if _, err := Load(context.Background(), nil, os.ReadFile); err == nil {
+		t.Error("Load with a nil lookup: no error")
+	}
+	if _, err := Load(context.Background(), mapLookup(minimal()), nil); err == nil {
+		t.Error("Load with a nil readFile: no error")
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	e := &Error{Problems: []Problem{{"A", "why a"}, {"B/C", "why b"}}}
+	want := "invalid configuration:\n  A: why a\n  B/C: why b"
+	if got := e.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Load reads the configuration from the environment through lookup
+// (os.LookupEnv in main; a map in tests) and secret files through readFile
+// (os.ReadFile in main), and validates it. An invalid configuration is
+// returned as *Error listing every problem; other errors are the caller's
+// (a nil function).
+func Load(ctx context.Context, lookup func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
+	if lookup == nil || readFile == nil {
+		return nil, errors.New("config: Load needs a lookup and a readFile function")
+	}
+	env, err := readEnvironment(ctx, lookup)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{env: env, readFile: readFile}
+	cfg := b.build()
+	if len(b.problems) > 0 {
+		sortProblems(b.problems)
+		return nil, &Error{Problems: b.problems}
+	}
+	return cfg, nil
+}
+
+// builder turns the raw environment into a Config, collecting problems.
+type builder struct {
+	env      *environment
+	readFile func(string) ([]byte, error)
+	problems []Problem
+}
+
+func (b *builder) add(name, format string, args ...any) {
+	b.problems = append(b.problems, Problem{Var: name, Why: fmt.Sprintf(format, args...)})
+}
+
+// failed reports whether a problem about name was already recorded.
+func (b *builder) failed(name string) bool {
+	for _, p := range b.problems {
+		if p.Var == name {
+			return true
+		}
+	}
+	return false
+}
+
+// build checks every variable, roughly in the order of DESIGN.md's table
+// (Load sorts the problems into that order).
+func (b *builder) build() *Config {
+	e := b.env
+	c := &Config{}
+
+	// CRK.
+	c.CRK.APIURL = b.baseURL("CRK_API_URL", e.CRKAPIURL, DefaultCRKAPIURL, "the API token", true)
+	token := secretInput{name: "CRK_API_TOKEN", value: e.CRKAPIToken, file: e.CRKAPITokenFile}
+	t := b.secret(token)
+	b.requireSecret(token, t, "")
+	if t.secret.IsSet() {
+		b.checkToken(t)
+	}
+	c.CRK.Token = t.secret
+	c.CRK.BusinessID = e.CRKBusinessID
+	c.CRK.RateLimit = b.positiveInt("CRK_RATE_LIMIT", e.CRKRateLimit, DefaultRateLimit, "requests per minute")
+
+	// The daemon.
+	c.Schedule = b.schedule("SYNCD_SCHEDULE", e.Schedule)
+	c.StatePath = b.statePath()
+	c.ListenAddr = b.listenAddr("SYNCD_LISTEN_ADDR", e.ListenAddr)
+	c.Location = b.location("SYNCD_TIMEZONE", e.Timezone)
+	c.PhoneRegion = b.region("SYNCD_PHONE_REGION", e.PhoneRegion)
+	c.Backfill = b.duration("SYNCD_BACKFILL", e.Backfill, "24h", false)
+	c.Lookback = b.duration("SYNCD_LOOKBACK", e.Lookback, "2h", true)
+	c.Settle = b.duration("SYNCD_SETTLE", e.Settle, "2m", true)
+	c.Concurrency = b.intRange("SYNCD_CONCURRENCY", e.Concurrency, DefaultConcurrency, 1, MaxConcurrency)
+	c.LogFormat = b.logFormat("SYNCD_LOG_FORMAT", e.LogFormat)
+	c.LogLevel = b.logLevel("SYNCD_LOG_LEVEL", e.LogLevel)
+
+	// Sources.
+	if e.DTACUsername == "" && e.ThreeCXBaseURL == "" {
+		b.add("DTAC_USERNAME/THREECX_BASE_URL", "no source enabled: set DTAC_USERNAME (DTAC One Call) or THREECX_BASE_URL (3CX)")
+	}
+	c.DTAC = b.dtac()
+	c.ThreeCX = b.threeCX()
+	return c
+}
+
+// statePath is SYNCD_STATE_PATH, defaulting under systemd's StateDirectory=.
+func (b *builder) statePath() string {
+	def := DefaultStatePath
+	if dir, _, _ := strings.Cut(b.env.StateDirectory, ":"); dir != "" {
+		def = filepath.Join(dir, DefaultStateFile)
+	}
+	sp := b.env.StatePath
+	switch {
+	case !sp.set:
+		return def
+	case sp.value == "":
+		b.add("SYNCD_STATE_PATH", "is set but empty: unset it to use the default (%s)", def)
+		return def
+	}
+	return sp.value
+}
