@@ -1,0 +1,41 @@
+package crk
+
+// Behaviour chooses among the answers the API's documentation leaves
+// unknown, so that a test can pin down a client's tolerance of each. The
+// zero value is the fake's default.
+type Behaviour struct {
+	// CreateStatus is the status of a first POST /recordings of a dataId;
+	// 0 means 201. A repeat answers 200.
+	CreateStatus int
+	// NoUploadURLOnRepeat makes a repeat POST of a dataId whose audio exists
+	// answer without uploadUrl.
+	NoUploadURLOnRepeat bool
+	// ReextractStatus is the status of an accepted reextract; 0 means 202.
+	// 204 answers with no body.
+	ReextractStatus int
+	// ReextractNoAudio is the status of a reextract of a recording without
+	// audio: 0 means 422 validation_failed; 409 answers code
+	// "audio_missing", 400 "bad_request", any other its usual code.
+	ReextractNoAudio int
+	// ProcessingBefore is the processingStatus a recording gets when it is
+	// created ("" = the field is absent).
+	ProcessingBefore string
+	// ProcessingAfter is its processingStatus after a reextract; "" means
+	// "completed".
+	ProcessingAfter string
+	// RequireContentLength makes storage answer 411 MissingContentLength
+	// (S3-style XML) to a PUT without Content-Length (chunked).
+	RequireContentLength bool
+	// SearchAllFields makes search in GET /recordings also match
+	// customerPhone, callcenterNumber and callcenterName (newer docs), not
+	// only dataId.
+	SearchAllFields bool
+	// MaxUploadSize refuses larger uploads with 400 EntityTooLarge, as S3
+	// does beyond 5 GiB; 0 means no limit.
+	MaxUploadSize int64
+}
+
+// SetBehaviour replaces the behaviour knobs; safe at any time.
+func (s *Server) SetBehaviour(b Behaviour) { s.behaviour.Store(&b) }
+
+func (s *Server) knobs() *Behaviour { return s.behaviour.Load() }

@@ -1,0 +1,293 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/state"
+)
+
+// errUnverifiable: a re-extraction may have been sent, and CRK cannot be
+// asked whether it was. Sending it again might charge the business twice.
+var errUnverifiable = errors.New("cannot tell whether AI processing was already asked for")
+
+// recording takes one recording as far as it can go in this pass. It
+// returns what happened, whether the recording is finished (done or
+// quarantined), and an error only when the whole pass must stop.
+func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec connectors.Recording, known state.Record, ok bool) (Item, bool, error) {
+	src := c.Name()
+	r := known
+	if !ok {
+		r = state.Record{ID: rec.ID, DataID: rec.DataID, CallAt: rec.CallAt, Step: state.Pending}
+	}
+	it := Item{Recording: rec}
+	if rec.Invalid != nil {
+		it.Quarantined = rec.Invalid.Error()
+		s.fail(src, rec, "invalid", rec.Invalid)
+		return it, true, s.quarantine(ctx, src, &r, it.Quarantined)
+	}
+	var err error
+	for try := 1; ; try++ {
+		it.Bytes, err = s.advance(ctx, c, rec, &r)
+		if err == nil || try >= s.cfg.PassTries || !soonRetryable(err) || ctx.Err() != nil {
+			break
+		}
+		s.fail(src, rec, reason(err), err)
+		if werr := sleep(ctx, s.cfg.RetryBase<<(try-1)); werr != nil {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		if s.m != nil {
+			s.m.synced.WithLabelValues(src).Inc()
+		}
+		return it, true, nil
+	case fatal(err):
+		it.Err = err
+		return it, false, err
+	case ctx.Err() != nil:
+		it.Err = err
+		return it, false, nil // stopping: the state holds the last step done
+	}
+	it.Err = err
+	s.fail(src, rec, reason(err), err)
+	r.Attempts++
+	r.LastError = err.Error()
+	if permanent(err) || r.Attempts >= s.cfg.MaxAttempts {
+		why := err.Error()
+		if !permanent(err) {
+			why = fmt.Sprintf("gave up after %d failed passes: %s", r.Attempts, why)
+		}
+		it.Quarantined = why
+		return it, true, s.quarantine(ctx, src, &r, why)
+	}
+	return it, false, s.put(ctx, src, &r)
+}
+
+// advance runs the steps left for r: create and upload, then re-extract.
+// It returns the audio bytes sent.
+func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
+	src := c.Name()
+	var sent int64
+	if r.Step < state.Uploaded {
+		n, err := s.upload(ctx, c, rec, r)
+		sent = n
+		if err != nil {
+			return sent, err
+		}
+		r.Step = state.Uploaded
+		if err := s.put(ctx, src, r); err != nil {
+			return sent, err
+		}
+	}
+	if r.Step == state.ReextractSent {
+		// A previous try asked for AI processing and did not learn the
+		// answer. Ask CRK before paying again.
+		remote, err := s.sink.Find(ctx, r.DataID)
+		switch {
+		case errors.Is(err, sink.ErrInsufficientScope):
+			return sent, fmt.Errorf("%w: %w", errUnverifiable, err)
+		case err != nil:
+			return sent, fmt.Errorf("checking whether CRK processed %s: %w", r.DataID, err)
+		case remote == nil:
+			r.Step = state.Pending // CRK does not hold it: start again
+			return sent, fmt.Errorf("CRK no longer holds %s: it will be created again", r.DataID)
+		case remote.Processed():
+			r.Step = state.Done
+			return sent, s.put(ctx, src, r)
+		}
+	}
+	r.Step = state.ReextractSent
+	if err := s.put(ctx, src, r); err != nil {
+		return sent, err
+	}
+	err := s.sink.Reextract(ctx, r.CRKID)
+	var ae *sink.APIError
+	switch {
+	case err == nil:
+	case errors.As(err, &ae) && ae.Status == 429:
+		r.Step = state.Uploaded // CRK surely did not act
+		return sent, errors.Join(err, s.put(ctx, src, r))
+	case errors.Is(err, sink.ErrNotFound):
+		return sent, fmt.Errorf("CRK no longer has recording %s (deleted there?): %w", r.CRKID, err)
+	default:
+		return sent, err
+	}
+	r.Step = state.Done
+	return sent, s.put(ctx, src, r)
+}
+
+// upload opens the audio, creates the recording at CRK (which gives the
+// upload URL) and streams the audio to it. An expired URL is healed once by
+// creating again.
+func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
+	src := c.Name()
+	var sent int64
+	for healed := false; ; healed = true {
+		audio, err := c.Open(ctx, rec)
+		if err != nil {
+			return sent, fmt.Errorf("opening the audio of %s: %w", rec.DataID, err)
+		}
+		ct := audio.ContentType
+		if ct == "" {
+			ct = rec.ContentType
+		}
+		if ct == "" {
+			ct = "audio/wav"
+		}
+		created, err := s.sink.Create(ctx, sink.Recording{
+			DataID:           rec.DataID,
+			CallAt:           rec.CallAt.In(s.cfg.Location),
+			Direction:        rec.Direction,
+			CustomerPhone:    rec.CustomerPhone,
+			CallcenterNumber: rec.AgentNumber,
+			CallcenterName:   rec.AgentName,
+			ContentType:      ct,
+		})
+		if err != nil {
+			audio.Body.Close()
+			return sent, err
+		}
+		if r.Step < state.Created || r.CRKID != created.ID {
+			r.CRKID, r.Step = created.ID, state.Created
+			if err := s.put(ctx, src, r); err != nil {
+				audio.Body.Close()
+				return sent, err
+			}
+		}
+		if created.UploadURL == "" {
+			audio.Body.Close()
+			remote, err := s.sink.Find(ctx, r.DataID)
+			if err == nil && remote != nil && remote.AudioURL != "" {
+				return sent, nil // CRK holds the audio already
+			}
+			return sent, fmt.Errorf("%s: %w", r.DataID, sink.ErrNoUploadURL)
+		}
+		body := &countingReader{r: audio.Body}
+		err = s.sink.Upload(ctx, created.UploadURL, ct, body, audio.Size)
+		audio.Body.Close()
+		sent += body.n
+		if s.m != nil {
+			s.m.audioBytes.WithLabelValues(src).Add(float64(body.n))
+		}
+		if body.err != nil {
+			// The source broke off the stream: its error says why better.
+			return sent, fmt.Errorf("reading the audio of %s: %w", rec.DataID, body.err)
+		}
+		if err == nil || !errors.Is(err, sink.ErrUploadExpired) || healed {
+			return sent, err
+		}
+		s.log.Info("upload URL expired, asking CRK for a fresh one", "source", src, "dataId", rec.DataID)
+	}
+}
+
+func (s *Syncer) put(ctx context.Context, src string, r *state.Record) error {
+	if err := s.store.Put(context.WithoutCancel(ctx), src, *r); err != nil {
+		return &stateError{fmt.Errorf("saving the state of %s: %w", r.DataID, err)}
+	}
+	return nil
+}
+
+func (s *Syncer) quarantine(ctx context.Context, src string, r *state.Record, why string) error {
+	r.Quarantined = why
+	s.log.Warn("recording quarantined", "source", src, "dataId", r.DataID, "reason", why)
+	err := s.put(ctx, src, r)
+	var se *stateError
+	if errors.As(err, &se) {
+		return err
+	}
+	return nil
+}
+
+// fail counts and logs one failed attempt.
+func (s *Syncer) fail(src string, rec connectors.Recording, why string, err error) {
+	if s.m != nil {
+		s.m.failed.WithLabelValues(src, why).Inc()
+	}
+	s.log.Warn("recording failed", "source", src, "dataId", rec.DataID, "reason", why, "err", err)
+}
+
+// stateError is a failure to write the state file: the pass must stop,
+// since what it does next could not be remembered.
+type stateError struct{ err error }
+
+func (e *stateError) Error() string { return e.err.Error() }
+func (e *stateError) Unwrap() error { return e.err }
+
+// fatal errors stop the whole pass: nothing else will work until an
+// operator acts.
+func fatal(err error) bool {
+	var se *stateError
+	return sink.IsAuth(err) && !errors.Is(err, errUnverifiable) ||
+		errors.Is(err, connectors.ErrAuth) || errors.Is(err, connectors.ErrForbidden) || errors.As(err, &se)
+}
+
+// permanent errors quarantine the recording at once.
+func permanent(err error) bool {
+	return connectors.Permanent(err) || errors.Is(err, errUnverifiable) ||
+		errors.Is(err, sink.ErrUploadRejected) || sink.Permanent(err)
+}
+
+// soonRetryable errors are worth another try within the same pass.
+func soonRetryable(err error) bool {
+	return !errors.Is(err, connectors.ErrNotReady) && !permanent(err) && !fatal(err)
+}
+
+// reason is the bounded label of syncd_recordings_failed_total.
+func reason(err error) string {
+	var ae *sink.APIError
+	var ue *sink.UploadError
+	switch {
+	case errors.Is(err, connectors.ErrNotReady):
+		return "not_ready"
+	case errors.Is(err, connectors.ErrGone):
+		return "gone"
+	case errors.Is(err, connectors.ErrInvalid):
+		return "invalid"
+	case errors.Is(err, errUnverifiable):
+		return "unverifiable"
+	case errors.As(err, &ue), errors.Is(err, sink.ErrNoUploadURL):
+		return "upload"
+	case errors.As(err, &ae) && ae.Status == 429:
+		return "crk_rate_limited"
+	case errors.As(err, &ae) && ae.Status >= 500:
+		return "crk_unavailable"
+	case errors.As(err, &ae):
+		return "crk_rejected"
+	case errors.As(err, new(*sink.NetError)):
+		return "crk_network"
+	}
+	return "source"
+}
+
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error // the first error other than EOF
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
