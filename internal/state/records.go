@@ -1,0 +1,337 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Get is the record id of source; false when the store has none.
+func (s *Store) Get(ctx context.Context, source, id string) (Record, bool, error) {
+	var (
+		r     Record
+		found bool
+	)
+	if err := ctx.Err(); err != nil {
+		return r, false, fmt.Errorf("get record %s/%s: %w", source, id, err)
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		recs, err := s.recsBucket(tx, source)
+		if recs == nil || err != nil {
+			return err
+		}
+		r, found, err = s.getRecord(recs, id)
+		return err
+	})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("get record %s/%s: %w", source, id, err)
+	}
+	return r, found, nil
+}
+
+// GetMany is the records of source among ids, by id, read in one
+// transaction; ids the store does not have are absent from the map.
+func (s *Store) GetMany(ctx context.Context, source string, ids []string) (map[string]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get records of %s: %w", source, err)
+	}
+	out := make(map[string]Record)
+	err := s.view(func(tx *bolt.Tx) error {
+		recs, err := s.recsBucket(tx, source)
+		if recs == nil || err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, found, err := s.getRecord(recs, id)
+			if err != nil {
+				return err
+			}
+			if found {
+				out[id] = r
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get records of %s: %w", source, err)
+	}
+	return out, nil
+}
+
+// Put stores r under source, replacing what the store had for r.ID, and
+// keeps the counts and indexes current in the same transaction. It sets
+// r.Updated, and r.FirstSeen when zero (to the stored one, or now). The
+// record is on disk when Put returns; concurrent Puts share a transaction
+// and its fsync. A Done record cannot be quarantined.
+func (s *Store) Put(ctx context.Context, source string, r Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put record %s/%s: %w", source, r.ID, err)
+	}
+	if err := checkSource(source); err != nil {
+		return fmt.Errorf("put record: %w", err)
+	}
+	if err := r.validate(); err != nil {
+		return fmt.Errorf("put record of %s: %w", source, err)
+	}
+	now := s.now()
+	r.Updated = now
+	err := s.batch(func(tx *bolt.Tx) error {
+		return s.putTx(tx, source, r, now) // r by value: fn may run more than once
+	})
+	if err != nil {
+		return fmt.Errorf("put record %s/%s: %w", source, r.ID, err)
+	}
+	return nil
+}
+
+// putTx is Put inside transaction tx.
+func (s *Store) putTx(tx *bolt.Tx, source string, rec Record, now time.Time) error {
+	b, err := s.sourceBucket(tx, source, true)
+	if err != nil {
+		return err
+	}
+	recs, err := s.sub(b, source, []byte(bucketRecs))
+	if err != nil {
+		return err
+	}
+	old, had, err := s.getRecord(recs, rec.ID)
+	if err != nil {
+		return err
+	}
+	if rec.FirstSeen.IsZero() {
+		rec.FirstSeen = now
+		if had && !old.FirstSeen.IsZero() {
+			rec.FirstSeen = old.FirstSeen
+		}
+	}
+	v, err := encodeRecord(&rec)
+	if err != nil {
+		return err
+	}
+	if err := recs.Put([]byte(rec.ID), v); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if had {
+		if err := s.unindex(b, source, &old); err != nil {
+			return err
+		}
+	}
+	return s.index(b, source, &rec)
+}
+
+// Pending is source's records that are neither done nor quarantined,
+// oldest call first.
+func (s *Store) Pending(ctx context.Context, source string) ([]Record, error) {
+	recs, err := s.list(ctx, source, classPending)
+	if err != nil {
+		return nil, fmt.Errorf("list pending records of %s: %w", source, err)
+	}
+	return recs, nil
+}
+
+// Quarantined is source's quarantined records, oldest call first.
+func (s *Store) Quarantined(ctx context.Context, source string) ([]Record, error) {
+	recs, err := s.list(ctx, source, classQuarantined)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined records of %s: %w", source, err)
+	}
+	return recs, nil
+}
+
+// list reads the records of class c through its index, without touching
+// the others.
+func (s *Store) list(ctx context.Context, source string, c class) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Record
+	err := s.view(func(tx *bolt.Tx) error {
+		b, err := s.sourceBucket(tx, source, false)
+		if b == nil || err != nil {
+			return err
+		}
+		recs, err := s.sub(b, source, []byte(bucketRecs))
+		if err != nil {
+			return err
+		}
+		idx, err := s.sub(b, source, indexBucket(c))
+		if err != nil {
+			return err
+		}
+		out = make([]Record, 0, count(b, c))
+		return idx.ForEach(func(k, _ []byte) error {
+			id := indexKeyID(k)
+			r, found, err := s.getRecord(recs, id)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return corruptError(s.path, fmt.Errorf("index %s of source %q names record %q, which is missing", indexBucket(c), source, id))
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// RetryQuarantined moves source's quarantined records (every source's when
+// source is "") back to pending: it clears Quarantined and Attempts and
+// keeps Step, so that the retry resumes where the record stopped. It
+// returns how many it moved.
+func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("retry quarantined records: %w", err)
+	}
+	now := s.now()
+	total := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		total = 0
+		return s.eachSource(tx, source, func(name string, b *bolt.Bucket) error {
+			recs, err := s.sub(b, name, []byte(bucketRecs))
+			if err != nil {
+				return err
+			}
+			quar, err := s.sub(b, name, indexBucket(classQuarantined))
+			if err != nil {
+				return err
+			}
+			var ids []string
+			if err := quar.ForEach(func(k, _ []byte) error {
+				ids = append(ids, indexKeyID(k))
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				r, found, err := s.getRecord(recs, id)
+				if err != nil {
+					return err
+				}
+				if !found {
+					return corruptError(s.path, fmt.Errorf("quarantine index of source %q names record %q, which is missing", name, id))
+				}
+				if err := s.unindex(b, name, &r); err != nil {
+					return err
+				}
+				r.Quarantined, r.Attempts, r.Updated = "", 0, now
+				v, err := encodeRecord(&r)
+				if err != nil {
+					return err
+				}
+				if err := recs.Put([]byte(id), v); err != nil {
+					return fmt.Errorf("write record %q: %w", id, err)
+				}
+				if err := s.index(b, name, &r); err != nil {
+					return err
+				}
+			}
+			total += len(ids)
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry quarantined records: %w", err)
+	}
+	return total, nil
+}
+
+// Prune deletes source's Done records (every source's when source is "")
+// whose call started before before, and returns how many it deleted.
+// Pending and quarantined records are kept whatever their age.
+func (s *Store) Prune(ctx context.Context, source string, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune done records: %w", err)
+	}
+	bound := indexKey(before, "")
+	total := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		total = 0
+		return s.eachSource(tx, source, func(name string, b *bolt.Bucket) error {
+			recs, err := s.sub(b, name, []byte(bucketRecs))
+			if err != nil {
+				return err
+			}
+			done, err := s.sub(b, name, indexBucket(classDone))
+			if err != nil {
+				return err
+			}
+			var keys [][]byte
+			c := done.Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], bound) < 0; k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			for _, k := range keys {
+				if err := recs.Delete(k[timeKeyLen:]); err != nil {
+					return fmt.Errorf("delete record %q: %w", k[timeKeyLen:], err)
+				}
+				if err := done.Delete(k); err != nil {
+					return fmt.Errorf("unindex record %q: %w", k[timeKeyLen:], err)
+				}
+			}
+			total += len(keys)
+			return addCount(b, classDone, -len(keys))
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune done records: %w", err)
+	}
+	return total, nil
+}
+
+// recsBucket is source's records bucket, nil if source has none.
+func (s *Store) recsBucket(tx *bolt.Tx, source string) (*bolt.Bucket, error) {
+	b, err := s.sourceBucket(tx, source, false)
+	if b == nil || err != nil {
+		return nil, err
+	}
+	return s.sub(b, source, []byte(bucketRecs))
+}
+
+// getRecord reads and decodes id from recs, inside the transaction.
+func (s *Store) getRecord(recs *bolt.Bucket, id string) (Record, bool, error) {
+	if id == "" || len(id) > maxIDLen {
+		return Record{}, false, nil
+	}
+	v := recs.Get([]byte(id))
+	if v == nil {
+		return Record{}, false, nil
+	}
+	r, err := decodeRecord(id, v)
+	if err != nil {
+		return Record{}, false, corruptError(s.path, err)
+	}
+	return r, true, nil
+}
+
+// eachSource calls fn with the bucket of source, or of every source when
+// source is "". A source the store has never seen is skipped.
+func (s *Store) eachSource(tx *bolt.Tx, source string, fn func(name string, b *bolt.Bucket) error) error {
+	if source != "" {
+		b, err := s.sourceBucket(tx, source, false)
+		if b == nil || err != nil {
+			return err
+		}
+		return fn(source, b)
+	}
+	sources := tx.Bucket([]byte(bucketSources))
+	if sources == nil {
+		return nil
+	}
+	var names []string
+	if err := sources.ForEachBucket(func(k []byte) error {
+		names = append(names, string(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := fn(name, sources.Bucket([]byte(name))); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+// Package state is syncd's only persistent state: a bbolt file holding, per
+// source, each recording's progress through the sync steps, the listing
+// cursor, the time of the last successful pass and the quarantine, with
+// counts kept current so that a summary costs nothing to read.
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultTimeout is how long Open waits for another process's lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// batchDelay is how long a Put waits for others to share its transaction
+// and fsync. bbolt's default, 10ms, is several fsyncs on an SSD: a lone
+// writer would spend most of each Put waiting for company.
+const batchDelay = time.Millisecond
+
+// Options tune Open.
+type Options struct {
+	// ReadOnly opens the file for reading only (bbolt's shared lock), for
+	// `syncd -status`. The file must exist. Note that bbolt takes an
+	// exclusive lock for a writer, so a read-only open still waits while a
+	// writer has the file open.
+	ReadOnly bool
+	// Timeout is how long to wait for another process's lock; 0 means
+	// DefaultTimeout. Open never waits forever, and never past ctx's
+	// deadline.
+	Timeout time.Duration
+	// Now is the clock stamping Record.FirstSeen and Record.Updated;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is an open state file. Its methods are safe for concurrent use.
+type Store struct {
+	db       *bolt.DB
+	path     string
+	now      func() time.Time
+	readOnly bool
+}
+
+// Open opens the state file at path, creating it (mode 0600, parent
+// directories 0700) unless opts.ReadOnly. It refuses, with an error that
+// says what to do, a file another process holds (ErrLocked), a damaged file
+// (ErrCorrupt), a file of another schema (ErrSchema) and, read-only, a
+// missing or empty file (ErrNoState). An empty (0-byte) file opened for
+// writing is initialised as a new store. Open does not scan the records.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < timeout {
+			timeout = max(left, time.Millisecond)
+		}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	info, statErr := os.Stat(path)
+	switch {
+	case statErr != nil && !errors.Is(statErr, fs.ErrNotExist):
+		return nil, fmt.Errorf("open state file %s: %w", path, statErr)
+	case statErr != nil && opts.ReadOnly:
+		return nil, &openError{kind: ErrNoState, cause: statErr, msg: fmt.Sprintf(
+			"state file %s does not exist: no syncd has run with this SYNCD_STATE_PATH yet", path)}
+	case statErr == nil && info.IsDir():
+		return nil, fmt.Errorf("open state file %s: is a directory, not a file", path)
+	case statErr == nil && opts.ReadOnly && info.Size() == 0:
+		return nil, &openError{kind: ErrNoState, msg: fmt.Sprintf(
+			"state file %s is empty: no syncd has written it yet", path)}
+	}
+
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create the state file's directory: %w", err)
+		}
+		if statErr == nil && info.Size() > 0 {
+			// Check an existing file read-only first: a read-write open
+			// reads the freelist at once, and bbolt panics on a damaged
+			// or truncated one after it has mapped and locked the file.
+			// openBolt recovers from that, but the mapping leaks.
+			db, err := openBolt(path, true, timeout)
+			if err != nil {
+				return nil, err
+			}
+			s := &Store{db: db, path: path, now: now, readOnly: true}
+			err = s.view(s.check)
+			if cerr := db.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("close state file %s after checking it: %w", path, cerr)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	db, err := openBolt(path, opts.ReadOnly, timeout)
+	if err != nil {
+		return nil, err
+	}
+	db.MaxBatchDelay = batchDelay
+	s := &Store{db: db, path: path, now: now, readOnly: opts.ReadOnly}
+	fresh := false
+	err = s.view(func(tx *bolt.Tx) error {
+		if err := s.check(tx); err != nil {
+			return err
+		}
+		fresh = tx.Bucket([]byte(bucketMeta)) == nil || tx.Bucket([]byte(bucketSources)) == nil
+		return nil
+	})
+	if err == nil && fresh && !opts.ReadOnly {
+		err = s.update(s.initialise) // the only write (and fsync) of Open
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openBolt opens path with bbolt, turning its errors and panics into ours.
+func openBolt(path string, readOnly bool, timeout time.Duration) (db *bolt.DB, err error) {
+	var file *os.File
+	opts := &bolt.Options{
+		Timeout:  timeout,
+		ReadOnly: readOnly,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// bbolt panicked half-way through opening: let go of the
+			// file it locked. Its mapping of the file leaks.
+			if file != nil {
+				unlock(file)
+				_ = file.Close()
+			}
+			db, err = nil, corruptError(path, panicError(p))
+		}
+	}()
+	// A damaged file can make bbolt read past the end of its mapping.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+
+	db, err = bolt.Open(path, 0o600, opts)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, lockedError(path, timeout, err)
+	case isCorruption(err):
+		return nil, corruptError(path, err)
+	default:
+		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	}
+}
+
+// Close closes the file, waiting for transactions in progress. Closing a
+// closed Store does nothing.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close state file %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the file's path, as given to Open.
+func (s *Store) Path() string { return s.path }
+
+// view runs fn in a read transaction, turning a bbolt panic on a damaged
+// page into an ErrCorrupt error.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer s.recoverCorrupt(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction of its own.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	if s.readOnly {
+		return fmt.Errorf("state file %s: %w", s.path, berrors.ErrDatabaseReadOnly)
+	}
+	defer s.recoverCorrupt(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Update(fn)
+}
+
+// batch runs fn in a write transaction that concurrent callers share, so
+// that they share one fsync. fn may run more than once.
+func (s *Store) batch(fn func(*bolt.Tx) error) (err error) {
+	if s.readOnly {
+		return fmt.Errorf("state file %s: %w", s.path, berrors.ErrDatabaseReadOnly)
+	}
+	defer s.recoverCorrupt(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Batch(fn)
+}
+
+func (s *Store) recoverCorrupt(err *error) {
+	if p := recover(); p != nil {
+		*err = corruptError(s.path, panicError(p))
+	}
+}
