@@ -1,0 +1,166 @@
+// Package dtac is the connector for DTAC One Call voice record, the OrecX
+// OrkTrack portal at onecallvoicerecord.dtac.co.th: it logs in to the
+// portal's REST API (/orktrack/rest/), lists the recordings of a time window
+// and streams their audio.
+package dtac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+)
+
+const (
+	// defaultPageSize is the page size List asks for when Config.PageSize
+	// is 0.
+	defaultPageSize = 500
+	// apiTimeout bounds every API request (log-in, a page of the listing),
+	// body included.
+	apiTimeout = 60 * time.Second
+	// headerTimeout bounds the wait for an audio response's header; the
+	// stream itself is bounded by the caller's context only.
+	headerTimeout = 60 * time.Second
+)
+
+// Config is what the connector needs to know about one DTAC account.
+type Config struct {
+	// BaseURL is the portal, e.g. https://onecallvoicerecord.dtac.co.th.
+	BaseURL string
+	// Username is the account's phone number ("+66…").
+	Username string
+	// Password never appears in an error or a log line.
+	Password string
+	// PageSize is the listing's page size; 0 means 500.
+	PageSize int
+}
+
+// Connector is a DTAC One Call account. It is safe for concurrent use.
+type Connector struct {
+	base     *url.URL
+	host     string
+	user     string
+	pass     string
+	pageSize int
+
+	http      *http.Client
+	log       *slog.Logger
+	loc       *time.Location
+	region    string
+	userAgent string
+
+	apiTimeout    time.Duration
+	headerTimeout time.Duration
+
+	auth auth
+}
+
+var _ connectors.Connector = (*Connector)(nil)
+
+// New checks cfg and returns a connector. It does no I/O: the first call
+// that needs the portal logs in.
+func New(cfg Config, deps connectors.Deps) (*Connector, error) {
+	var problems []error
+	base, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	switch {
+	case cfg.BaseURL == "":
+		problems = append(problems, errors.New("BaseURL is empty"))
+	case err != nil:
+		problems = append(problems, errors.New("BaseURL is not a valid URL"))
+	case base.Scheme != "http" && base.Scheme != "https" || base.Host == "":
+		problems = append(problems, errors.New("BaseURL must be an absolute http(s) URL such as https://onecallvoicerecord.dtac.co.th"))
+	case base.User != nil:
+		problems = append(problems, errors.New("BaseURL must not hold credentials; use Username and Password"))
+	case base.RawQuery != "" || base.Fragment != "":
+		problems = append(problems, errors.New("BaseURL must not have a query or fragment"))
+	}
+	if strings.TrimSpace(cfg.Username) == "" {
+		problems = append(problems, errors.New("Username is empty"))
+	}
+	if cfg.Password == "" {
+		problems = append(problems, errors.New("Password is empty"))
+	}
+	if cfg.PageSize < 0 {
+		problems = append(problems, fmt.Errorf("PageSize %d is negative", cfg.PageSize))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("dtac: invalid configuration: %w", errors.Join(problems...))
+	}
+
+	base.Path = strings.TrimRight(base.Path, "/")
+	base.RawPath = ""
+	c := &Connector{
+		base:          base,
+		host:          base.Host,
+		user:          strings.TrimSpace(cfg.Username),
+		pass:          cfg.Password,
+		pageSize:      cfg.PageSize,
+		http:          deps.HTTP,
+		log:           deps.Logger,
+		loc:           deps.Location,
+		region:        deps.Region,
+		userAgent:     deps.UserAgent,
+		apiTimeout:    apiTimeout,
+		headerTimeout: headerTimeout,
+		auth:          auth{sem: make(chan struct{}, 1)},
+	}
+	if c.pageSize == 0 {
+		c.pageSize = defaultPageSize
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	return c, nil
+}
+
+// Name is "dtac".
+func (c *Connector) Name() string { return "dtac" }
+
+// DataID is the id a DTAC recording gets at CRK: "dtac-" + its id.
+func DataID(id string) string { return "dtac-" + id }
+
+// Check logs in afresh, to prove the configuration works.
+func (c *Connector) Check(ctx context.Context) error {
+	_, err := c.relogin(ctx, c.auth.current())
+	return err
+}
+
+// endpoint returns the URL of an API path under /orktrack/rest/, the last
+// segment (an id, say) escaped.
+func (c *Connector) endpoint(path, last string) *url.URL {
+	u := *c.base
+	u.Path = c.base.Path + "/orktrack/rest/" + path + last
+	u.RawPath = c.base.EscapedPath() + "/orktrack/rest/" + path + url.PathEscape(last)
+	return &u
+}
+
+// sameOrigin reports whether u is on the portal's scheme, host and port, so
+// that the token may be sent to it.
+func (c *Connector) sameOrigin(u *url.URL) bool {
+	return u.User == nil &&
+		strings.EqualFold(u.Scheme, c.base.Scheme) &&
+		strings.EqualFold(u.Hostname(), c.base.Hostname()) &&
+		portOf(u) == portOf(c.base)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}

@@ -1,0 +1,215 @@
+package dtac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+)
+
+// dateLayout is the listing's startdate/enddate format, in UTC.
+const dateLayout = "20060102_150405"
+
+// maxPages stops a listing that never ends (500 pages of 10,000 rows is
+// five million recordings: far beyond any window syncd asks for).
+const maxPages = 10_000
+
+// List returns the recordings that started in [from, to), in the portal's
+// order (by start), each once.
+//
+// The portal's bounds are whole UTC seconds and whether its end bound is
+// inclusive is unknown, so List asks for one second more on each side and
+// cuts [from, to) itself. A recording whose timestamp cannot be read cannot
+// be cut: it is returned (CallAt zero, Invalid set) whenever the portal
+// lists it, so that the syncer quarantines it once, by its id.
+//
+// Paging follows nextPageUri when it is on the portal's own host (the
+// token is never sent elsewhere; for another host List builds the next
+// page's URL itself), and stops on an empty page, a page shorter than the
+// pageSize the portal reports, or no nextPageUri. A short
+// page does not end the listing when the portal does not report pageSize,
+// since it may cap the page size silently. When the portal says its result
+// limit was reached, List asks again from the newest start it has seen. A portal that serves a page
+// again (a page starting with the same recording as an earlier one, or a
+// nextPageUri already fetched) makes List fail rather than loop or return
+// a listing it knows is incomplete.
+func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.Recording, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dtac: list recordings at %s: %w", c.host, err)
+	}
+	if !from.Before(to) {
+		return nil, nil
+	}
+	start := from.UTC().Truncate(time.Second).Add(-time.Second)
+	end := to.UTC().Truncate(time.Second).Add(time.Second)
+
+	var (
+		out        []connectors.Recording
+		seen       = map[string]bool{}
+		phones     = phoneMemo{}
+		firstIDs   = map[string]int{}
+		fetched    = map[string]bool{}
+		noID       int
+		warnedHost bool
+		latest     time.Time // the newest start seen since the query began
+	)
+	keep := func(d *recordingDTO) {
+		r, ok := c.recording(d, phones)
+		if ok && r.CallAt.After(latest) {
+			latest = r.CallAt
+		}
+		switch {
+		case !ok:
+			noID++
+		case seen[r.ID]:
+			// Listed again: the portal's pages shifted under a late arrival.
+		case !r.CallAt.IsZero() && (r.CallAt.Before(from) || !r.CallAt.Before(to)):
+		default:
+			seen[r.ID] = true
+			out = append(out, r)
+		}
+	}
+
+	u := c.pageURL(start, end, 1)
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return nil, fmt.Errorf("dtac: list recordings at %s: more than %d pages; stopped", c.host, maxPages)
+		}
+		fetched[u.String()] = true
+		info, err := c.fetchPage(ctx, u, page, keep)
+		if err != nil {
+			return nil, err
+		}
+		if info.objects == 0 {
+			break
+		}
+		if info.firstID != "" {
+			if earlier, dup := firstIDs[info.firstID]; dup {
+				return nil, fmt.Errorf("dtac: list recordings at %s: page %d starts with recording %s like page %d: the portal repeats pages; stopped",
+					c.host, page, showValue(info.firstID), earlier)
+			}
+			firstIDs[info.firstID] = page
+		}
+		if info.limitReached {
+			// The portal cut the result short. Ask again from the newest
+			// start seen: rows listed twice are dropped by id. Without
+			// progress the listing would be incomplete, so it fails rather
+			// than let the cursor pass recordings never seen.
+			resume := latest.UTC().Truncate(time.Second)
+			if !resume.After(start) {
+				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached within one second (%s): cannot list the window completely",
+					c.host, start.Format(time.RFC3339))
+			}
+			c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again from the newest recording seen", "from", resume, "page", page)
+			start = resume
+			u = c.pageURL(start, end, 1)
+			clear(firstIDs)
+			clear(fetched)
+			continue
+		}
+		if info.next == "" || (info.pageSize > 0 && info.objects < info.pageSize) {
+			break
+		}
+		next, err := u.Parse(info.next)
+		if err != nil || !c.sameOrigin(next) {
+			if !warnedHost {
+				host := "(unreadable)"
+				if err == nil {
+					host = next.Host
+				}
+				c.log.WarnContext(ctx, "dtac: nextPageUri is not on the portal's host; building the next page's URL instead",
+					"host", c.host, "next_host", host)
+				warnedHost = true
+			}
+			next = c.pageURL(start, end, page+1)
+		}
+		if fetched[next.String()] {
+			return nil, fmt.Errorf("dtac: list recordings at %s: the nextPageUri of page %d leads to a page already fetched: the portal repeats pages; stopped",
+				c.host, page)
+		}
+		u = next
+	}
+	if noID > 0 {
+		c.log.WarnContext(ctx, "dtac: the portal listed recordings without an id; they are skipped", "count", noID, "from", from, "to", to)
+	}
+	return out, nil
+}
+
+// pageURL is the URL of a page of the listing of [start, end].
+func (c *Connector) pageURL(start, end time.Time, page int) *url.URL {
+	u := c.endpoint("recordings", "")
+	u.RawQuery = url.Values{
+		"range":           {"custom"},
+		"startdate":       {start.UTC().Format(dateLayout)},
+		"enddate":         {end.UTC().Format(dateLayout)},
+		"page":            {strconv.Itoa(page)},
+		"pagesize":        {strconv.Itoa(c.pageSize)},
+		"sort":            {""},
+		"maxresults":      {"0"},
+		"includetags":     {"false"},
+		"includemetadata": {"false"},
+		"includeprograms": {"false"},
+	}.Encode()
+	return u
+}
+
+// fetchPage gets one page and streams its recordings to each.
+func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each func(*recordingDTO)) (pageInfo, error) {
+	what := fmt.Sprintf("dtac: list recordings at %s, page %d", c.host, page)
+	resp, err := c.authed(ctx, what, func(ctx context.Context, token string) (*http.Response, error) {
+		return c.roundTrip(ctx, http.MethodGet, u.String(), token, "application/json", false)
+	})
+	if err != nil {
+		return pageInfo{}, err
+	}
+	defer discard(resp) // the decoder may stop short of the body's last bytes
+	if resp.StatusCode != http.StatusOK {
+		return pageInfo{}, fmt.Errorf("%s: %w", what, c.unexpected(resp, c.auth.current()))
+	}
+	head := &headBuffer{max: 1 << 10}
+	body := &readErr{r: io.TeeReader(resp.Body, head)}
+	info, err := decodePage(body, each)
+	switch {
+	case err == nil:
+		return info, nil
+	case ctx.Err() != nil:
+		return pageInfo{}, fmt.Errorf("%s: %w", what, ctx.Err())
+	case body.err != nil:
+		return pageInfo{}, fmt.Errorf("%s: reading the page: %w", what, body.err)
+	}
+	return pageInfo{}, fmt.Errorf("%s: unexpected answer: HTTP 200 (%s): %v: %q",
+		what, contentType(resp), err, excerpt(head.b, c.pass, c.auth.current()))
+}
+
+// headBuffer keeps the first max bytes written to it, for error messages.
+type headBuffer struct {
+	b   []byte
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// readErr remembers the first error from r other than io.EOF.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}

@@ -1,0 +1,231 @@
+// Package dtac is a faithful fake of the DTAC One Call voice record portal
+// (OrecX OrkTrack, its JSON REST API under /orktrack/rest/), served over real
+// HTTP on loopback, with a knob for every behaviour sources.md calls unknown.
+// Tests, benchmarks and `syncd -demo` use it.
+package dtac
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// LoginFailure is how the fake answers a log-in with wrong credentials; the
+// real portal's answer is unknown.
+type LoginFailure int
+
+const (
+	// LoginFails401 answers 401 with a Tomcat-style error page (the default).
+	LoginFails401 LoginFailure = iota
+	// LoginFails403 answers 403 with a Tomcat-style error page.
+	LoginFails403
+	// LoginFailsHTML200 answers 200 with the HTML sign-in page of the web UI.
+	LoginFailsHTML200
+	// LoginFailsHTML500 answers 500 with an HTML error page.
+	LoginFailsHTML500
+)
+
+// Options are the fake portal's accounts and knobs. The zero value serves
+// the most pessimistic plausible portal: inclusive end bound, a 1000-row page
+// cap, tokens that never expire on their own.
+type Options struct {
+	// Users maps a username (a phone number, "+66…") to its password.
+	Users map[string]string
+	// PageCap is the server-side cap on pagesize; 0 means 1000.
+	PageCap int
+	// TokenTTL expires a token that has not been used for this long
+	// (measured with Now; keepalive uses it); 0 means never by time.
+	TokenTTL time.Duration
+	// TokenMaxRequests expires a token after that many authorised requests;
+	// 0 means never.
+	TokenMaxRequests int
+	// LoginFailure is how a failed log-in answers.
+	LoginFailure LoginFailure
+	// EndExclusive makes the enddate bound exclusive. By default it is
+	// inclusive: OrkTrack's rule is unknown, and a connector must cope with
+	// either.
+	EndExclusive bool
+	// RepeatPages makes a broken server that serves page 1 again for every
+	// page, always with a nextPageUri.
+	RepeatPages bool
+	// NextPageHost, if set ("host:port" or "http://host:port"), makes
+	// nextPageUri and prevPageUri point at this other host.
+	NextPageHost string
+	// RecordingURLHost, if set ("host:port" or "http://host:port"), makes
+	// recordingURL and waveformURL point at this other host.
+	RecordingURLHost string
+	// StringIDs renders recording ids as JSON strings ("100659220") instead
+	// of numbers.
+	StringIDs bool
+	// OmitPageSize leaves pageSize out of the listing's answer.
+	OmitPageSize bool
+	// ResultLimit caps every listing at this many results, whatever
+	// maxresults asks, answering limitReached; 0 means no cap of its own.
+	ResultLimit int
+	// Now is the clock for token lifetimes; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a running fake portal. It is safe for concurrent use.
+type Server struct {
+	opts     Options
+	users    map[string]string
+	now      func() time.Time
+	pageCap  int
+	url      string
+	nextBase string
+	mediaURL string
+
+	ln  net.Listener
+	srv *http.Server
+
+	mu       sync.Mutex
+	recs     []*Recording // sorted by (second, ID) unless dirty
+	dirty    bool
+	byID     map[int64]*Recording
+	sessions map[string]*session
+	logins   int
+	requests map[string]int
+}
+
+type session struct {
+	lastUsed time.Time
+	used     int
+}
+
+// Start serves a fake portal on 127.0.0.1 at a free port until Close.
+func Start(opts Options) (*Server, error) {
+	if opts.PageCap < 0 || opts.TokenMaxRequests < 0 || opts.TokenTTL < 0 {
+		return nil, errors.New("fake dtac: PageCap, TokenMaxRequests and TokenTTL must not be negative")
+	}
+	s := &Server{
+		opts:     opts,
+		users:    maps.Clone(opts.Users),
+		now:      opts.Now,
+		pageCap:  opts.PageCap,
+		byID:     map[int64]*Recording{},
+		sessions: map[string]*session{},
+		requests: map[string]int{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.pageCap == 0 {
+		s.pageCap = 1000
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fake dtac: listen on loopback: %w", err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.nextBase, s.mediaURL = s.url, s.url
+	if opts.NextPageHost != "" {
+		s.nextBase = baseOf(opts.NextPageHost)
+	}
+	if opts.RecordingURLHost != "" {
+		s.mediaURL = baseOf(opts.RecordingURLHost)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orktrack/rest/user/login", s.handleLogin)
+	mux.HandleFunc("GET /orktrack/rest/recordings", s.handleRecordings)
+	mux.HandleFunc("GET /orktrack/rest/mediastream/{id}", s.handleMedia)
+	mux.HandleFunc("GET /orktrack/rest/keepalive", s.handleKeepalive)
+	s.srv = &http.Server{
+		Handler:           s.count(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func baseOf(host string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if len(host) > len(p) && host[:len(p)] == p {
+			return host
+		}
+	}
+	return "http://" + host
+}
+
+// URL is the portal's base URL, "http://127.0.0.1:<port>", without a
+// trailing slash.
+func (s *Server) URL() string { return s.url }
+
+// Close stops the server and drops its connections.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// ExpireSessions forgets every token the fake issued, as the portal does
+// when sessions time out.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
+// Logins counts the successful log-ins (tokens granted).
+func (s *Server) Logins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins
+}
+
+// Requests counts the requests the fake received for path (a URL path such
+// as "/orktrack/rest/recordings"), answered or refused.
+func (s *Server) Requests(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
+}
+
+func (s *Server) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests[r.URL.Path]++
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorise reports whether token is a live session, and counts the
+// request against it.
+func (s *Server) authorise(token string) bool {
+	if token == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses, ok := s.sessions[token]
+	if !ok {
+		return false
+	}
+	now := s.now()
+	if (s.opts.TokenTTL > 0 && now.Sub(ses.lastUsed) >= s.opts.TokenTTL) ||
+		(s.opts.TokenMaxRequests > 0 && ses.used >= s.opts.TokenMaxRequests) {
+		delete(s.sessions, token)
+		return false
+	}
+	ses.used++
+	ses.lastUsed = now
+	return true
+}
+
+func (s *Server) handleKeepalive(w http.ResponseWriter, r *http.Request) {
+	if !s.authorise(r.Header.Get("Authorization")) {
+		unauthorised(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"alive":true}` + "\n"))
+}
+
+func unauthorised(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(`{"error":"not authenticated"}` + "\n"))
+}

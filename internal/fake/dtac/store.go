@@ -1,0 +1,120 @@
+package dtac
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/crkai/syncd/internal/fake/fakeaudio"
+)
+
+// AudioState is what the fake serves for a recording's audio.
+type AudioState int
+
+const (
+	// Ready audio is served whole, with Range support.
+	Ready AudioState = iota
+	// NotReady audio is served as 200 with an empty body until SetReady.
+	NotReady
+	// Gone audio is served as 404.
+	Gone
+)
+
+// Recording is one recording the fake portal holds.
+type Recording struct {
+	ID int64
+	// Timestamp is the call's start; the portal renders it in UTC to the
+	// second ("2006-01-02 15:04:05") and filters windows by it.
+	Timestamp time.Time
+	// RawTimestamp, if set, is rendered instead of Timestamp (to serve a
+	// malformed or differently formatted timestamp). Windows still filter by
+	// Timestamp.
+	RawTimestamp string
+	// Duration in seconds.
+	Duration int
+	// LocalParty is the agent's DTAC number, RemoteParty the customer's,
+	// both as the portal renders them.
+	LocalParty, RemoteParty string
+	// Direction is "IN", "OUT", "UNKN" or anything else to serve.
+	Direction string
+	// FirstName and LastName are the agent's; an empty one is served as
+	// null, both empty as a null userDto.
+	FirstName, LastName string
+	Audio               fakeaudio.Audio
+	State               AudioState
+}
+
+func (r *Recording) second() int64 { return r.Timestamp.Unix() }
+
+func compareRecordings(a, b *Recording) int {
+	return cmp.Or(cmp.Compare(a.second(), b.second()), cmp.Compare(a.ID, b.ID))
+}
+
+// Add puts r into the portal, or replaces the recording with its ID. Late
+// arrivals (older timestamps added later) are listed in timestamp order,
+// as the portal does.
+func (s *Server) Add(r Recording) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.byID[r.ID]; ok {
+		*old = r
+		s.dirty = true
+		return
+	}
+	p := &r
+	s.byID[r.ID] = p
+	if n := len(s.recs); n > 0 && compareRecordings(s.recs[n-1], p) > 0 {
+		s.dirty = true
+	}
+	s.recs = append(s.recs, p)
+}
+
+// SetReady makes a NotReady recording's audio complete.
+func (s *Server) SetReady(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.byID[id]; ok && r.State == NotReady {
+		r.State = Ready
+	}
+}
+
+// window returns, in timestamp order, copies of at most limit of the
+// recordings whose second lies between start and end (end inclusive unless
+// EndExclusive), skipping the first offset, and how many lie there in all.
+func (s *Server) window(start, end int64, offset, limit int) ([]Recording, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty {
+		slices.SortFunc(s.recs, compareRecordings)
+		s.dirty = false
+	}
+	lo, _ := slices.BinarySearchFunc(s.recs, start, func(r *Recording, t int64) int {
+		return cmp.Compare(r.second(), t)
+	})
+	hi, _ := slices.BinarySearchFunc(s.recs, end, func(r *Recording, t int64) int {
+		if c := cmp.Compare(r.second(), t); c != 0 || s.opts.EndExclusive {
+			return c
+		}
+		return -1 // inclusive: every recording at end comes before the cut
+	})
+	total := max(hi-lo, 0)
+	if offset >= total || limit <= 0 {
+		return nil, total
+	}
+	out := make([]Recording, min(limit, total-offset))
+	for i := range out {
+		out[i] = *s.recs[lo+offset+i]
+	}
+	return out, total
+}
+
+// recording returns a copy of recording id.
+func (s *Server) recording(id int64) (Recording, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[id]
+	if !ok {
+		return Recording{}, false
+	}
+	return *r, true
+}
