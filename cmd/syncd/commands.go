@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/state"
+)
+
+// lockWait is how long a command waits for another process's lock on the
+// state file before saying so.
+const lockWait = 2 * time.Second
+
+// once is `syncd -once`: one pass of every source.
+func once(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer) int {
+	a, err := newApp(cfg, log, prometheus.NewRegistry())
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitConfig
+	}
+	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	results, errs := passAll(ctx, a.syncer(store, nil), a.sources, nil, log)
+	if errors.Join(errs...) != nil {
+		return exitFailed
+	}
+	for _, r := range results {
+		if r.Failed > 0 || r.Quarantined > 0 {
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+// dryRun is `syncd -dry-run`: what a pass would send, sending nothing and
+// writing no state.
+func dryRun(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, stderr io.Writer) int {
+	a, err := newApp(cfg, log, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitConfig
+	}
+	store, cleanup, err := openReadOnlyOrEmpty(ctx, cfg.StatePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	defer cleanup()
+	sy := a.syncer(store, nil)
+	code := exitOK
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tWOULD\tDATAID\tCALLAT\tDIR\tCUSTOMER\tAGENT NUMBER\tAGENT NAME")
+	for _, c := range a.sources {
+		p, err := sy.Plan(ctx, c)
+		if err != nil {
+			fmt.Fprintf(stderr, "syncd: %s: %v\n", c.Name(), err)
+			code = exitFailed
+			continue
+		}
+		for _, r := range p.Todo {
+			would := "send"
+			if r.Invalid != nil {
+				would = "quarantine: " + r.Invalid.Error()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name(), would, r.DataID,
+				r.CallAt.In(cfg.Location).Format(time.RFC3339), r.Direction, r.CustomerPhone, r.AgentNumber, r.AgentName)
+		}
+		fmt.Fprintf(stderr, "%s: window %s – %s: %d listed, %d to send\n", c.Name(),
+			p.From.In(cfg.Location).Format(time.RFC3339), p.To.In(cfg.Location).Format(time.RFC3339), len(p.Listed), len(p.Todo))
+	}
+	tw.Flush()
+	return code
+}
+
+// openReadOnlyOrEmpty opens the state file read-only, or, when there is
+// none yet, an empty one in a temporary directory.
+func openReadOnlyOrEmpty(ctx context.Context, path string) (*state.Store, func(), error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		dir, err := os.MkdirTemp("", "syncd-dry-run-")
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := state.Open(ctx, dir+"/syncd.db", state.Options{Timeout: lockWait})
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+	}
+	s, err := state.Open(ctx, path, state.Options{ReadOnly: true, Timeout: lockWait})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
+}
+
+// status is `syncd -status`. bbolt lets no reader in while the daemon
+// holds the file, so then it asks the daemon's /status, which prints the
+// same from the daemon's open file.
+func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
+	if _, err := os.Stat(cfg.StatePath); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stdout, "state file %s: none yet (no pass has run)\n", cfg.StatePath)
+		return exitOK
+	}
+	store, err := state.Open(ctx, cfg.StatePath, state.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if errors.Is(err, state.ErrLocked) {
+		code, body, derr := askDaemon(ctx, cfg.ListenAddr, "/status")
+		if derr != nil || code != http.StatusOK {
+			fmt.Fprintf(stderr, "syncd: %v\nand the daemon could not be asked instead: %v (HTTP %d)\n", err, derr, code)
+			return exitFailed
+		}
+		fmt.Fprint(stdout, body)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	if err := printStatus(ctx, store, cfg.Location, stdout); err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printStatus(ctx context.Context, store *state.Store, loc *time.Location, w io.Writer) error {
+	sources, err := store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "state file %s\n", store.Path())
+	if len(sources) == 0 {
+		fmt.Fprintln(w, "no source has run yet")
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.In(loc).Format(time.RFC3339)
+	}
+	for _, src := range sources {
+		sum, err := store.Summary(ctx, src)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nsource %s\n  cursor        %s\n  last success  %s\n  done %d, pending %d, quarantined %d\n",
+			src, when(sum.Cursor), when(sum.LastSuccess), sum.Done, sum.Pending, sum.Quarantined)
+		q, err := store.Quarantined(ctx, src)
+		if err != nil {
+			return err
+		}
+		if len(q) > 0 {
+			fmt.Fprintln(w, "  quarantined recordings (syncd -retry-quarantined sends them again):")
+			tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+			for _, r := range q {
+				fmt.Fprintf(tw, "    %s\t%s\tstep %s\t%s\n", r.DataID, when(r.CallAt), r.Step, oneLine(r.Quarantined))
+			}
+			tw.Flush()
+		}
+	}
+	return nil
+}
+
+// retryQuarantined is `syncd -retry-quarantined`.
+func retryQuarantined(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
+	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
+	if err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			fmt.Fprintf(stderr, "syncd: %v\nThe daemon holds the state file: stop it (systemctl stop syncd), run -retry-quarantined, then start it again.\n", err)
+		} else {
+			fmt.Fprintf(stderr, "syncd: %v\n", err)
+		}
+		return exitFailed
+	}
+	defer store.Close()
+	n, err := store.RetryQuarantined(ctx, "")
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass sends them\n", n)
+	return exitOK
+}
+
+// healthcheck is `syncd -healthcheck`: it needs only SYNCD_LISTEN_ADDR, so
+// that it works whatever else the container's environment holds.
+func healthcheck(ctx context.Context, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	addr, ok := lookup("SYNCD_LISTEN_ADDR")
+	if !ok {
+		addr = config.DefaultListenAddr
+	}
+	code, body, err := askDaemon(ctx, addr, "/healthz")
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: unhealthy: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout, strings.TrimSpace(body))
+	if code != http.StatusOK {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// askDaemon GETs path from the daemon listening on addr (SYNCD_LISTEN_ADDR).
+func askDaemon(ctx context.Context, addr, path string) (int, string, error) {
+	if addr == "" {
+		return 0, "", errors.New("SYNCD_LISTEN_ADDR is empty, so the daemon serves no HTTP endpoint")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, "", fmt.Errorf("SYNCD_LISTEN_ADDR %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("asking the daemon at %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return resp.StatusCode, string(body), err
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

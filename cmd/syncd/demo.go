@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/fake/crk"
+	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	fakethreecx "github.com/crkai/syncd/internal/fake/threecx"
+	"github.com/crkai/syncd/internal/state"
+	"github.com/crkai/syncd/internal/syncer"
+)
+
+// The demo's made-up credentials: they exist only inside the fakes.
+const (
+	demoToken      = "crk_demo_business_key"
+	demoDTACUser   = "+66812345678"
+	demoDTACPass   = "demo-password"
+	demo3CXClient  = "syncd-demo"
+	demo3CXSecret  = "demo-secret"
+	demoPerSource  = 40
+	demoBusinessID = "b-demo"
+)
+
+// demo is `syncd -demo`: fakes of CRK, DTAC One Call and 3CX on loopback
+// with a day of sample recordings, one pass of each source into CRK
+// through the real wiring, and a summary. It needs no configuration and no
+// network.
+func demo(ctx context.Context, stdout, stderr io.Writer) int {
+	start := time.Now()
+	loc, err := time.LoadLocation(config.DefaultTimezone)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	dir, err := os.MkdirTemp("", "syncd-demo-")
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	defer os.RemoveAll(dir)
+
+	crkSrv, err := crk.Start(crk.Options{
+		Businesses: []crk.Business{{ID: demoBusinessID, Name: "Demo Co., Ltd.", Slug: "demo"}},
+		Tokens: map[string]crk.Token{demoToken: {Level: crk.LevelBusiness, BusinessID: demoBusinessID,
+			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}}},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: starting the CRK fake: %v\n", err)
+		return exitFailed
+	}
+	defer crkSrv.Close()
+
+	// Yesterday's business day, in Bangkok: inside the demo's 48 h backfill.
+	yesterday := time.Now().In(loc).AddDate(0, 0, -1)
+	dtacSrv, err := fakedtac.Start(fakedtac.Options{Users: map[string]string{demoDTACUser: demoDTACPass}})
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: starting the DTAC fake: %v\n", err)
+		return exitFailed
+	}
+	defer dtacSrv.Close()
+	dtacRecs := fakedtac.SampleDay(yesterday, loc, demoPerSource, 1)
+	// One recording whose audio was deleted at the portal, to show quarantine.
+	dtacRecs[len(dtacRecs)/2].State = fakedtac.Gone
+	for _, r := range dtacRecs {
+		dtacSrv.Add(r)
+	}
+
+	cxSrv, err := fakethreecx.Start(fakethreecx.Options{
+		Clients: map[string]fakethreecx.Client{demo3CXClient: {Secret: demo3CXSecret, Role: "system_owner"}},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: starting the 3CX fake: %v\n", err)
+		return exitFailed
+	}
+	defer cxSrv.Close()
+	for _, r := range fakethreecx.SampleDay(yesterday, demoPerSource, 2) {
+		cxSrv.Add(r)
+	}
+
+	env := map[string]string{
+		"CRK_API_URL":           crkSrv.URL(),
+		"CRK_API_TOKEN":         demoToken,
+		"SYNCD_STATE_PATH":      filepath.Join(dir, "syncd.db"),
+		"SYNCD_LISTEN_ADDR":     "",
+		"SYNCD_BACKFILL":        "48h",
+		"SYNCD_LOG_LEVEL":       "error",
+		"DTAC_USERNAME":         demoDTACUser,
+		"DTAC_PASSWORD":         demoDTACPass,
+		"DTAC_BASE_URL":         dtacSrv.URL(),
+		"THREECX_BASE_URL":      cxSrv.URL(),
+		"THREECX_CLIENT_ID":     demo3CXClient,
+		"THREECX_CLIENT_SECRET": demo3CXSecret,
+	}
+	cfg, err := config.Load(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, os.ReadFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: the demo's own configuration: %v\n", err)
+		return exitFailed
+	}
+	log := newLogger(cfg, stderr)
+	a, err := newApp(cfg, log, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+
+	fmt.Fprintf(stdout, "syncd demo: fakes of CRK (%s), DTAC One Call (%s) and 3CX (%s) on loopback;\n%d sample calls each from %s, state in a temporary file.\n\n",
+		crkSrv.URL(), dtacSrv.URL(), cxSrv.URL(), demoPerSource, yesterday.Format("Mon 2 Jan 2006"))
+	results, errs := passAll(ctx, a.syncer(store, nil), a.sources, nil, log)
+	printDemo(stdout, results, errs, loc, crkSrv, time.Since(start))
+	for _, err := range errs {
+		if err != nil {
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Location, crkSrv *crk.Server, took time.Duration) {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATAID\tCALL AT (Asia/Bangkok)\tDIR\tCUSTOMER\tAGENT\tAUDIO\tRESULT")
+	var synced, quarantined, failed int
+	var bytes int64
+	for _, r := range results {
+		shown := 0
+		for _, it := range r.Items {
+			result := "synced"
+			switch {
+			case it.Quarantined != "":
+				result = "quarantined: " + firstLine(it.Quarantined)
+			case it.Err != nil:
+				result = "failed: " + firstLine(it.Err.Error())
+			}
+			bytes += it.Bytes
+			if shown < 8 || it.Err != nil || it.Quarantined != "" {
+				rec := it.Recording
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rec.DataID, rec.CallAt.In(loc).Format("2006-01-02 15:04:05 -07:00"),
+					rec.Direction, rec.CustomerPhone, strings.TrimSpace(rec.AgentName+" "+rec.AgentNumber), kb(it.Bytes), result)
+				shown++
+			}
+		}
+		if hidden := len(r.Items) - shown; hidden > 0 {
+			fmt.Fprintf(tw, "… %d more from %s\t\t\t\t\t\t\n", hidden, r.Source)
+		}
+		synced += r.Synced
+		quarantined += r.Quarantined
+		failed += r.Failed
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for i, r := range results {
+		line := fmt.Sprintf("%-5s %d listed, %d synced, %d quarantined, %d failed, in %s", r.Source, r.Listed, r.Synced, r.Quarantined, r.Failed, r.Took.Round(time.Millisecond))
+		if errs[i] != nil {
+			line += "; the pass failed: " + errs[i].Error()
+		}
+		fmt.Fprintln(w, line)
+	}
+	reextracts := 0
+	for _, rec := range crkSrv.Recordings() {
+		reextracts += rec.Reextracts
+	}
+	fmt.Fprintf(w, "total %d synced (%s of audio), %d quarantined, %d failed, in %s\n", synced, kb(bytes), quarantined, failed, took.Round(time.Millisecond))
+	fmt.Fprintf(w, "the CRK fake now holds %d recordings with audio and was asked for %d AI re-extractions\n", len(crkSrv.Recordings()), reextracts)
+}
+
+func kb(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+}
+
+func firstLine(s string) string {
+	s = oneLine(s)
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+// Command syncd pulls call recordings out of phone systems (DTAC One Call,
+// 3CX) and hands them to the CRK Call Recording AI API. It runs as a daemon
+// on a cron schedule, or once (-once, -dry-run), and has one-shot commands
+// for operators (-test-connection, -status, -retry-quarantined, -demo,
+// -healthcheck, -version). See README.md and DESIGN.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // Asia/Bangkok in a distroless image
+
+	"github.com/crkai/syncd/internal/config"
+)
+
+// Exit codes of DESIGN.md.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitConfig = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+}
+
+// options are the command-line flags.
+type options struct {
+	once, dryRun, testConn, status, retryQ, demo, healthcheck, version bool
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("syncd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.BoolVar(&o.once, "once", false, "run one pass of every source, then exit (1 if anything failed)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "like -once, but send nothing to CRK and write no state: print what would be sent")
+	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
+	fs.BoolVar(&o.status, "status", false, "print the state file's summary and quarantine (read-only; works while the daemon runs)")
+	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending")
+	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of DTAC, 3CX and CRK on loopback, then print a summary")
+	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "syncd: unexpected argument %q (syncd is configured through the environment; see -h)\n", fs.Arg(0))
+		return exitConfig
+	}
+	if n := countTrue(o.once, o.dryRun, o.testConn, o.status, o.retryQ, o.demo, o.healthcheck, o.version); n > 1 {
+		fmt.Fprintln(stderr, "syncd: give at most one of -once, -dry-run, -test-connection, -status, -retry-quarantined, -demo, -healthcheck, -version")
+		return exitConfig
+	}
+	switch {
+	case o.version:
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case o.healthcheck:
+		return healthcheck(ctx, lookup, stdout, stderr)
+	case o.demo:
+		return demo(ctx, stdout, stderr)
+	}
+
+	cfg, err := config.Load(ctx, lookup, os.ReadFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitConfig
+	}
+	log := newLogger(cfg, stderr)
+	switch {
+	case o.status:
+		return status(ctx, cfg, stdout, stderr)
+	case o.retryQ:
+		return retryQuarantined(ctx, cfg, stdout, stderr)
+	case o.testConn:
+		return testConnection(ctx, cfg, log, stdout)
+	case o.dryRun:
+		return dryRun(ctx, cfg, log, stdout, stderr)
+	case o.once:
+		return once(ctx, cfg, log, stderr)
+	}
+	return daemon(ctx, cfg, log, stderr)
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crkai/syncd/internal/fake/crk"
+	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/syncer"
+)
+
+const (
+	tToken    = "crk_cmd_test_business_key"
+	tDTACUser = "+66811111111"
+	tDTACPass = "s3cret-dtac-pass"
+)
+
+// fakes is a CRK fake and a DTAC fake with recordings in the last hours,
+// and the environment that points syncd at them.
+type fakes struct {
+	crk  *crk.Server
+	dtac *fakedtac.Server
+	env  map[string]string
+}
+
+func newFakes(t *testing.T, n int) *fakes {
+	t.Helper()
+	c, err := crk.Start(crk.Options{
+		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}, {ID: "b2", Name: "Acme Support", Slug: "acme-support"}},
+		Tokens: map[string]crk.Token{
+			tToken:              {Level: crk.LevelBusiness, BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
+			"crk_view_only_key": {Level: crk.LevelBusiness, BusinessID: "b1", Scopes: []string{crk.ScopeViewAll}},
+			"crk_account_key":   {Level: crk.LevelAccount, UserID: "u1"},
+		},
+		Members: map[string][]string{"u1": {"b1", "b2"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	d, err := fakedtac.Start(fakedtac.Options{Users: map[string]string{tDTACUser: tDTACPass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	now := time.Now().UTC().Truncate(time.Second)
+	for i := range n {
+		d.Add(fakedtac.Recording{
+			ID: int64(1000 + i), Timestamp: now.Add(-3*time.Hour + time.Duration(i)*time.Minute), Duration: 60,
+			LocalParty: "+66898765432", RemoteParty: "0812345678", Direction: []string{"IN", "OUT"}[i%2],
+			FirstName: "Somchai", LastName: "Jaidee", Audio: fakeaudio.Audio{Seed: uint64(i), Size: 10_000},
+		})
+	}
+	return &fakes{crk: c, dtac: d, env: map[string]string{
+		"CRK_API_URL":       c.URL(),
+		"CRK_API_TOKEN":     tToken,
+		"SYNCD_STATE_PATH":  filepath.Join(t.TempDir(), "syncd.db"),
+		"SYNCD_LISTEN_ADDR": "",
+		"SYNCD_SETTLE":      "0s",
+		"DTAC_USERNAME":     tDTACUser,
+		"DTAC_PASSWORD":     tDTACPass,
+		"DTAC_BASE_URL":     d.URL(),
+	}}
+}
+
+func (f *fakes) with(kv ...string) map[string]string {
+	env := map[string]string{}
+	for k, v := range f.env {
+		env[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+func runWith(ctx context.Context, env map[string]string, args ...string) outcome {
+	var out, errb bytes.Buffer
+	code := run(ctx, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out, &errb)
+	return outcome{code, out.String(), errb.String()}
+}
+
+func noSecrets(t *testing.T, o outcome) {
+	t.Helper()
+	for _, s := range []string{tToken, tDTACPass, "crk_account_key"} {
+		if strings.Contains(o.stdout+o.stderr, s) {
+			t.Fatalf("output contains the secret %q:\n%s\n%s", s, o.stdout, o.stderr)
+		}
+	}
+}
+
+func TestVersionAndFlags(t *testing.T) {
+	o := runWith(t.Context(), nil, "-version")
+	if o.code != exitOK || !strings.HasPrefix(o.stdout, "syncd dev (commit ") || !strings.Contains(o.stdout, "go1.") {
+		t.Fatalf("-version: %+v", o)
+	}
+	if o := runWith(t.Context(), nil, "-once", "-status"); o.code != exitConfig || !strings.Contains(o.stderr, "at most one of") {
+		t.Fatalf("two modes: %+v", o)
+	}
+	if o := runWith(t.Context(), nil, "-nope"); o.code != exitConfig {
+		t.Fatalf("unknown flag: %+v", o)
+	}
+	if o := runWith(t.Context(), nil, "once"); o.code != exitConfig || !strings.Contains(o.stderr, `unexpected argument "once"`) {
+		t.Fatalf("stray argument: %+v", o)
+	}
+}
+
+func TestBadConfigurationExits2ListingEveryProblem(t *testing.T) {
+	o := runWith(t.Context(), map[string]string{"SYNCD_CONCURRENCY": "0", "DTAC_PASSWORD": "hunter2"}, "-once")
+	if o.code != exitConfig {
+		t.Fatalf("exit %d, want 2", o.code)
+	}
+	for _, want := range []string{"invalid configuration:", "CRK_API_TOKEN: is required", "SYNCD_CONCURRENCY: must be from 1 to 64", "DTAC_PASSWORD"} {
+		if !strings.Contains(o.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, o.stderr)
+		}
+	}
+	if strings.Contains(o.stderr, "hunter2") {
+		t.Fatal("a secret in the configuration error")
+	}
+}
+
+func TestOnceDryRunStatusAndRetry(t *testing.T) {
+	f := newFakes(t, 6)
+	ctx := t.Context()
+
+	// -dry-run: prints what it would send, sends nothing, writes no state.
+	o := runWith(ctx, f.env, "-dry-run")
+	if o.code != exitOK || strings.Count(o.stdout, "dtac-10") != 6 || !strings.Contains(o.stdout, "+66812345678") {
+		t.Fatalf("-dry-run: %+v", o)
+	}
+	if n := f.crk.Count(crk.EndpointCreate) + f.crk.Count(crk.EndpointWhoami); n != 0 {
+		t.Fatalf("-dry-run made %d requests to CRK", n)
+	}
+	if _, err := os.Stat(f.env["SYNCD_STATE_PATH"]); !os.IsNotExist(err) {
+		t.Fatalf("-dry-run wrote the state file: %v", err)
+	}
+
+	// -once syncs them all.
+	o = runWith(ctx, f.env, "-once")
+	if o.code != exitOK {
+		t.Fatalf("-once: %+v", o)
+	}
+	if n := len(f.crk.Recordings()); n != 6 {
+		t.Fatalf("CRK holds %d recordings, want 6", n)
+	}
+	noSecrets(t, o)
+
+	// A recording whose audio is gone: -once exits 1, and -status shows it.
+	f.dtac.Add(fakedtac.Recording{ID: 2000, Timestamp: time.Now().UTC().Add(-time.Hour).Truncate(time.Second), Duration: 5,
+		LocalParty: "+66898765432", RemoteParty: "021234567", Direction: "IN", Audio: fakeaudio.Audio{Seed: 9, Size: 100}, State: fakedtac.Gone})
+	if o = runWith(ctx, f.env, "-once"); o.code != exitFailed {
+		t.Fatalf("-once with a gone recording: %+v, want exit 1", o)
+	}
+	o = runWith(ctx, f.env, "-status")
+	if o.code != exitOK || !strings.Contains(o.stdout, "source dtac") || !strings.Contains(o.stdout, "done 6, pending 0, quarantined 1") ||
+		!strings.Contains(o.stdout, "dtac-2000") {
+		t.Fatalf("-status: %+v", o)
+	}
+
+	// -retry-quarantined moves it back.
+	o = runWith(ctx, f.env, "-retry-quarantined")
+	if o.code != exitOK || !strings.Contains(o.stdout, "moved 1 quarantined") {
+		t.Fatalf("-retry-quarantined: %+v", o)
+	}
+	if o = runWith(ctx, f.env, "-status"); !strings.Contains(o.stdout, "done 6, pending 1, quarantined 0") {
+		t.Fatalf("-status after retry: %+v", o)
+	}
+}
+
+func TestStatusWithoutState(t *testing.T) {
+	f := newFakes(t, 0)
+	o := runWith(t.Context(), f.env, "-status")
+	if o.code != exitOK || !strings.Contains(o.stdout, "none yet") {
+		t.Fatalf("-status without a state file: %+v", o)
+	}
+}
+
+func TestTestConnection(t *testing.T) {
+	f := newFakes(t, 3)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		code int
+		want []string
+	}{
+		{"all ok", f.env, exitOK, []string{
+			`crk   token  ok   business key of "Acme Sales" (b1)`, "crk   scope  ok   manage_call_recording", "crk   verify ok",
+			"dtac  login  ok", "dtac  list   ok   3 recordings in the last 24 h", "dtac  audio  ok   read 4096 bytes of dtac-1002"}},
+		{"wrong dtac password", f.with("DTAC_PASSWORD", "wrong-password"), exitFailed, []string{"dtac  login  FAIL"}},
+		{"token without the scope", f.with("CRK_API_TOKEN", "crk_view_only_key"), exitFailed, []string{"crk   scope  FAIL the token lacks the scope manage_call_recording"}},
+		{"wrong token", f.with("CRK_API_TOKEN", "crk_nope"), exitFailed, []string{"crk   token  FAIL CRK_API_TOKEN is wrong or expired"}},
+		{"account key without business", f.with("CRK_API_TOKEN", "crk_account_key"), exitFailed, []string{"FAIL CRK_API_TOKEN is an account key: set CRK_BUSINESS_ID to one of its businesses: b1 (Acme Sales), b2 (Acme Support)"}},
+		{"account key with business", f.with("CRK_API_TOKEN", "crk_account_key", "CRK_BUSINESS_ID", "b2"), exitOK, []string{`crk   scope  ok   manage_all on business "Acme Support" (b2)`}},
+		{"crk unreachable", f.with("CRK_API_URL", "http://127.0.0.1:1/api/v1"), exitFailed, []string{"crk   token  FAIL cannot reach CRK at CRK_API_URL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := runWith(t.Context(), tc.env, "-test-connection")
+			if o.code != tc.code {
+				t.Fatalf("exit %d, want %d:\n%s%s", o.code, tc.code, o.stdout, o.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(o.stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, o.stdout)
+				}
+			}
+			noSecrets(t, o)
+		})
+	}
+	if n := f.crk.Count(crk.EndpointCreate) + f.crk.Count(crk.EndpointReextract); n != 0 {
+		t.Fatalf("-test-connection wrote to CRK (%d requests)", n)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDaemon(t *testing.T) {
+	f := newFakes(t, 4)
+	addr := freeAddr(t)
+	env := f.with("SYNCD_LISTEN_ADDR", addr, "SYNCD_SCHEDULE", "@every 1h")
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var o outcome
+	wg.Go(func() { o = runWith(ctx, env) })
+	base := "http://" + addr
+
+	waitFor(t, "/readyz", func() bool { c, _ := get(t, base+"/readyz"); return c == 200 })
+	waitFor(t, "the pass at start", func() bool { return len(f.crk.Recordings()) == 4 })
+	waitFor(t, "the metrics of the pass", func() bool {
+		_, m := get(t, base+"/metrics")
+		return strings.Contains(m, `syncd_recordings_synced_total{source="dtac"} 4`)
+	})
+	_, m := get(t, base+"/metrics")
+	for _, want := range []string{"syncd_build_info{", `syncd_source_up{source="dtac"} 1`, `syncd_crk_requests_total{code="201",endpoint="create"} 4`,
+		"syncd_last_success_timestamp_seconds{", "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if c, body := get(t, base+"/healthz"); c != 200 || !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("/healthz: %d %s", c, body)
+	}
+	if h := runWith(ctx, env, "-healthcheck"); h.code != exitOK {
+		t.Fatalf("-healthcheck: %+v", h)
+	}
+	// -status while the daemon holds the file: answered through the daemon.
+	if s := runWith(ctx, env, "-status"); s.code != exitOK || !strings.Contains(s.stdout, "done 4, pending 0, quarantined 0") {
+		t.Fatalf("-status while running: %+v", s)
+	}
+	// A second daemon on the same state file says why it cannot start.
+	if s := runWith(ctx, f.with("SYNCD_SCHEDULE", "@every 1h"), "-once"); s.code != exitFailed || !strings.Contains(s.stderr, "another") {
+		t.Fatalf("-once while the daemon runs: %+v", s)
+	}
+
+	cancel()
+	wg.Wait()
+	if o.code != exitOK || !strings.Contains(o.stderr, "syncd stopped") {
+		t.Fatalf("daemon exit: %+v", o)
+	}
+	noSecrets(t, o)
+	if h := runWith(t.Context(), env, "-healthcheck"); h.code != exitFailed {
+		t.Fatalf("-healthcheck after stop: %+v", h)
+	}
+}
+
+func TestHealthzFailsAfterRepeatedSourceFailures(t *testing.T) {
+	h := newHealth(3)
+	h.setRunning(true)
+	rec := func() (int, string) {
+		w := httptest.NewRecorder()
+		h.serveHealthz(w, nil)
+		return w.Code, w.Body.String()
+	}
+	fail := fmt.Errorf("listing dtac: login refused")
+	for i := 1; i <= 3; i++ {
+		h.record(resultsOf("dtac"), []error{fail})
+		code, body := rec()
+		if (i < 3) != (code == 200) {
+			t.Fatalf("after %d failures: %d %s", i, code, body)
+		}
+		if i == 3 && !strings.Contains(body, "source dtac failed 3 passes in a row: listing dtac: login refused") {
+			t.Fatalf("body %s", body)
+		}
+	}
+	h.record(resultsOf("dtac"), []error{nil})
+	if code, _ := rec(); code != 200 {
+		t.Fatal("a success did not heal /healthz")
+	}
+}
+
+func resultsOf(sources ...string) []syncer.Result {
+	out := make([]syncer.Result, len(sources))
+	for i, s := range sources {
+		out[i].Source = s
+	}
+	return out
+}

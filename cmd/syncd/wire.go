@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
+
+	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/dtac"
+	"github.com/crkai/syncd/connectors/threecx"
+	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/state"
+	"github.com/crkai/syncd/internal/syncer"
+)
+
+// sourceBuilders is every kind of source syncd knows, by the name it has in
+// state, metrics and logs. A source is built when its configuration
+// enables it (config.Config.Sources).
+var sourceBuilders = map[string]func(*config.Config, connectors.Deps) (connectors.Connector, error){
+	"dtac": func(c *config.Config, d connectors.Deps) (connectors.Connector, error) {
+		return dtac.New(dtac.Config{BaseURL: c.DTAC.BaseURL, Username: c.DTAC.Username, Password: c.DTAC.Password.Reveal()}, d)
+	},
+	"3cx": func(c *config.Config, d connectors.Deps) (connectors.Connector, error) {
+		return threecx.New(threecx.Config{
+			BaseURL:  c.ThreeCX.BaseURL,
+			ClientID: c.ThreeCX.ClientID, ClientSecret: c.ThreeCX.ClientSecret.Reveal(),
+			Username: c.ThreeCX.Username, Password: c.ThreeCX.Password.Reveal(),
+			IncludeInternal: c.ThreeCX.IncludeInternal,
+		}, d)
+	},
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newHTTPClient is the one client every outgoing request goes through.
+// Deadlines are set per request by the sink and the connectors.
+func newHTTPClient(concurrency int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConns:          4 * (concurrency + 2),
+		MaxIdleConnsPerHost:   concurrency + 2,
+		IdleConnTimeout:       90 * time.Second,
+	}}
+}
+
+// app is everything a pass needs, wired from the configuration.
+type app struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	http    *http.Client
+	limiter *rate.Limiter
+	crk     *sink.Client
+	sources []connectors.Connector
+}
+
+// newApp builds the CRK client and the enabled sources. It does no I/O.
+func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*app, error) {
+	a := &app{cfg: cfg, log: log, http: newHTTPClient(cfg.Concurrency), limiter: sink.NewLimiter(cfg.CRK.RateLimit)}
+	var m *sink.Metrics
+	if reg != nil {
+		m = sink.NewMetrics(reg)
+	}
+	var err error
+	a.crk, err = sink.New(sink.Config{
+		BaseURL: cfg.CRK.APIURL, Token: cfg.CRK.Token.Reveal(), BusinessID: cfg.CRK.BusinessID,
+		HTTP: a.http, Limiter: a.limiter, UserAgent: userAgent(), Metrics: m, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	deps := connectors.Deps{HTTP: a.http, Logger: log, Location: cfg.Location, Region: cfg.PhoneRegion, Now: time.Now, UserAgent: userAgent()}
+	for _, name := range cfg.Sources() {
+		build, ok := sourceBuilders[name]
+		if !ok {
+			return nil, fmt.Errorf("no connector for source %q", name)
+		}
+		c, err := build(cfg, deps.WithLogger(log.With("source", name)))
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", name, err)
+		}
+		a.sources = append(a.sources, c)
+	}
+	return a, nil
+}
+
+func (a *app) syncer(store *state.Store, m *syncer.Metrics) *syncer.Syncer {
+	return syncer.New(syncer.Config{
+		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle,
+		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location,
+	}, store, a.crk, a.log, m, time.Now)
+}
+
+// passAll runs one pass of every source at once and logs one line each.
+func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connector, draining <-chan struct{}, log *slog.Logger) ([]syncer.Result, []error) {
+	results := make([]syncer.Result, len(sources))
+	errs := make([]error, len(sources))
+	var wg sync.WaitGroup
+	for i, c := range sources {
+		wg.Go(func() {
+			results[i], errs[i] = sy.Run(ctx, c, draining)
+			r := results[i]
+			attrs := []any{"source", r.Source, "listed", r.Listed, "new", r.New, "synced", r.Synced,
+				"failed", r.Failed, "quarantined", r.Quarantined, "took", r.Took.Round(time.Millisecond)}
+			if errs[i] != nil {
+				log.Error("pass failed", append(attrs, "err", errs[i])...)
+			} else {
+				log.Info("pass done", attrs...)
+			}
+		})
+	}
+	wg.Wait()
+	return results, errs
+}
+
+// newRegistry is the daemon's own registry: build info, Go and process
+// collectors. Never the global one.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "syncd_build_info", Help: "Always 1; the labels say which syncd runs.",
+	}, []string{"version", "commit", "goversion"})
+	bi.WithLabelValues(version, buildCommit(), goVersion()).Set(1)
+	reg.MustRegister(bi)
+	return reg
+}
