@@ -172,10 +172,10 @@ type Result struct {
 // counted in the Result. Once draining is closed no more recordings are
 // started; those in flight finish unless ctx ends first. State is written
 // after every step even when ctx ends, so a pass can stop anywhere.
-func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-chan struct{}) (Result, error) {
+func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-chan struct{}) (res Result, err error) {
 	start := time.Now()
 	src := c.Name()
-	res := Result{Source: src}
+	res.Source = src
 	defer func() {
 		res.Took = time.Since(start)
 		if s.m != nil {
