@@ -115,6 +115,19 @@ func (b *builder) intRange(name, raw string, def, lo, hi int) int {
 	return n
 }
 
+// logPhones is SYNCD_LOG_PHONES: "masked" or "full".
+func (b *builder) logPhones(name, raw string) string {
+	switch v := strings.ToLower(raw); v {
+	case "masked", "full":
+		return v
+	case "":
+		b.empty(name, DefaultLogPhones)
+	default:
+		b.add(name, "%q is neither masked nor full", raw)
+	}
+	return DefaultLogPhones
+}
+
 // CronParser is the parser of SYNCD_SCHEDULE, shared with the daemon's
 // scheduler so that what validates is what runs.
 func CronParser() cron.Parser {

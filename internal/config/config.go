@@ -9,22 +9,24 @@ import (
 
 // Defaults of the variables that have one (DESIGN.md, "Configuration").
 const (
-	DefaultCRKAPIURL   = "https://phone.mcloud.co.th/api/v1"
-	DefaultRateLimit   = 600
-	DefaultSchedule    = "*/5 * * * *"
-	DefaultStateFile   = "syncd.db"
-	DefaultStatePath   = "./" + DefaultStateFile
-	DefaultListenAddr  = "127.0.0.1:9464"
-	DefaultTimezone    = "Asia/Bangkok"
-	DefaultPhoneRegion = "TH"
-	DefaultBackfill    = 24 * time.Hour
-	DefaultLookback    = 2 * time.Hour
-	DefaultSettle      = 2 * time.Minute
-	DefaultConcurrency = 4
-	DefaultLogFormat   = "text"
-	DefaultLogLevel    = slog.LevelInfo
-	DefaultDTACBaseURL = "https://onecallvoicerecord.dtac.co.th"
-	MaxConcurrency     = 64
+	DefaultCRKAPIURL      = "https://phone.mcloud.co.th/api/v1"
+	DefaultRateLimit      = 600
+	DefaultSchedule       = "*/5 * * * *"
+	DefaultStateFile      = "syncd.db"
+	DefaultStatePath      = "./" + DefaultStateFile
+	DefaultListenAddr     = "127.0.0.1:9464"
+	DefaultTimezone       = "Asia/Bangkok"
+	DefaultPhoneRegion    = "TH"
+	DefaultBackfill       = 24 * time.Hour
+	DefaultLookback       = 2 * time.Hour
+	DefaultSettle         = 2 * time.Minute
+	DefaultConcurrency    = 4
+	DefaultLogFormat      = "text"
+	DefaultLogLevel       = slog.LevelInfo
+	DefaultDTACBaseURL    = "https://onecallvoicerecord.dtac.co.th"
+	DefaultLogPhones      = "masked"
+	DefaultUnhealthyAfter = 3
+	MaxConcurrency        = 64
 )
 
 // The two 3CX logins, as returned by ThreeCX.Login.
@@ -59,6 +61,10 @@ const (
 //   - SYNCD_CONCURRENCY (4): recordings in flight at once, 1–64.
 //   - SYNCD_LOG_FORMAT (text): "text" or "json".
 //   - SYNCD_LOG_LEVEL (info): "debug", "info", "warn" or "error".
+//   - SYNCD_LOG_PHONES (masked): "masked" logs customer numbers as
+//     +66812***678, "full" logs them whole.
+//   - SYNCD_UNHEALTHY_AFTER (3): /healthz fails after this many failed
+//     passes in a row of any source, 1–1000.
 //
 // DTAC One Call, enabled by DTAC_USERNAME:
 //   - DTAC_USERNAME (empty): the portal login, a phone number "+66…".
@@ -96,6 +102,9 @@ type Config struct {
 	Concurrency int
 	LogFormat   string // "text" or "json"
 	LogLevel    slog.Level
+	// LogPhones is "masked" or "full".
+	LogPhones      string
+	UnhealthyAfter int
 
 	DTAC    DTAC
 	ThreeCX ThreeCX

@@ -31,6 +31,9 @@ func defaults() Config {
 		Concurrency: 4,
 		LogFormat:   "text",
 		LogLevel:    slog.LevelInfo,
+		LogPhones:   "masked",
+		// SYNCD_UNHEALTHY_AFTER, issue 5's addition.
+		UnhealthyAfter: 3,
 		DTAC: DTAC{
 			Username: "+66812345678",
 			Password: NewSecret("dtacpw9"),
@@ -151,6 +154,8 @@ func TestLoadGood(t *testing.T) {
 				"SYNCD_CONCURRENCY":        "64",
 				"SYNCD_LOG_FORMAT":         "JSON",
 				"SYNCD_LOG_LEVEL":          "debug",
+				"SYNCD_LOG_PHONES":         "FULL",
+				"SYNCD_UNHEALTHY_AFTER":    "5",
 				"THREECX_BASE_URL":         "http://[::1]:5001",
 				"THREECX_USERNAME":         "100",
 				"THREECX_PASSWORD":         "3cxpw7",
@@ -167,7 +172,8 @@ func TestLoadGood(t *testing.T) {
 					Concurrency: 64,
 					LogFormat:   "json",
 					LogLevel:    slog.LevelDebug,
-					ThreeCX:     ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
+					LogPhones:   "full", UnhealthyAfter: 5,
+					ThreeCX: ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
 				}
 			},
 		},

@@ -32,6 +32,8 @@ type environment struct {
 	Concurrency string  `env:"SYNCD_CONCURRENCY, default=4"`
 	LogFormat   string  `env:"SYNCD_LOG_FORMAT, default=text"`
 	LogLevel    string  `env:"SYNCD_LOG_LEVEL, default=info"`
+	LogPhones   string  `env:"SYNCD_LOG_PHONES, default=masked"`
+	Unhealthy   string  `env:"SYNCD_UNHEALTHY_AFTER, default=3"`
 
 	DTACUsername     string  `env:"DTAC_USERNAME"`
 	DTACPassword     string  `env:"DTAC_PASSWORD"`

@@ -81,6 +81,8 @@ func (b *builder) build() *Config {
 	c.Concurrency = b.intRange("SYNCD_CONCURRENCY", e.Concurrency, DefaultConcurrency, 1, MaxConcurrency)
 	c.LogFormat = b.logFormat("SYNCD_LOG_FORMAT", e.LogFormat)
 	c.LogLevel = b.logLevel("SYNCD_LOG_LEVEL", e.LogLevel)
+	c.LogPhones = b.logPhones("SYNCD_LOG_PHONES", e.LogPhones)
+	c.UnhealthyAfter = b.intRange("SYNCD_UNHEALTHY_AFTER", e.Unhealthy, DefaultUnhealthyAfter, 1, 1000)
 
 	// Sources.
 	if e.DTACUsername == "" && e.ThreeCXBaseURL == "" {
