@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -36,7 +37,7 @@ func once(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.W
 		return exitFailed
 	}
 	defer store.Close()
-	results, errs := passAll(ctx, a.syncer(store, nil), a.sources, nil, log)
+	results, errs := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
 	if errors.Join(errs...) != nil {
 		return exitFailed
 	}
@@ -62,7 +63,7 @@ func dryRun(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, s
 		return exitFailed
 	}
 	defer cleanup()
-	sy := a.syncer(store, nil)
+	sy := a.syncer(store, nil, nil)
 	code := exitOK
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tWOULD\tDATAID\tCALLAT\tDIR\tCUSTOMER\tAGENT NUMBER\tAGENT NAME")
@@ -78,8 +79,12 @@ func dryRun(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, s
 			if r.Invalid != nil {
 				would = "quarantine: " + r.Invalid.Error()
 			}
+			customer := r.CustomerPhone
+			if cfg.LogPhones != "full" {
+				customer = phone.Mask(customer)
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name(), would, r.DataID,
-				r.CallAt.In(cfg.Location).Format(time.RFC3339), r.Direction, r.CustomerPhone, r.AgentNumber, r.AgentName)
+				r.CallAt.In(cfg.Location).Format(time.RFC3339), r.Direction, customer, r.AgentNumber, r.AgentName)
 		}
 		fmt.Fprintf(stderr, "%s: window %s – %s: %d listed, %d to send\n", c.Name(),
 			p.From.In(cfg.Location).Format(time.RFC3339), p.To.In(cfg.Location).Format(time.RFC3339), len(p.Listed), len(p.Todo))

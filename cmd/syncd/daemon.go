@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
@@ -19,12 +21,8 @@ import (
 	"github.com/crkai/syncd/internal/syncer"
 )
 
-const (
-	// shutdownGrace is how long in-flight uploads may go on after SIGTERM.
-	shutdownGrace = 25 * time.Second
-	// unhealthyAfter consecutive failed passes of a source fail /healthz.
-	unhealthyAfter = 3
-)
+// shutdownGrace is how long in-flight uploads may go on after SIGTERM.
+const shutdownGrace = 25 * time.Second
 
 // daemon is plain `syncd`: a pass at start, then one on every tick of
 // SYNCD_SCHEDULE, until SIGTERM/SIGINT.
@@ -35,7 +33,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitConfig
 	}
-	h := newHealth(unhealthyAfter)
+	h := newHealth(cfg.UnhealthyAfter)
 	var srv *http.Server
 	var mux *http.ServeMux
 	if cfg.ListenAddr != "" {
@@ -63,6 +61,12 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 	}
 	defer store.Close()
 	h.setReady()
+	wdInterval, err := sd.SdWatchdogEnabled(false)
+	if err != nil {
+		log.Warn("reading systemd's watchdog settings failed", "err", err)
+	}
+	// Without a systemd watchdog the pings are off; progress is still kept.
+	wd := newWatchdog(cmp.Or(wdInterval, time.Minute), time.Now)
 	if mux != nil {
 		mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -71,7 +75,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 			}
 		})
 	}
-	sy := a.syncer(store, syncer.NewMetrics(reg))
+	sy := a.syncer(store, syncer.NewMetrics(reg), wd.progress)
 
 	// Passes run on hard, which outlives ctx by the grace period, so that
 	// SIGTERM lets uploads in flight finish.
@@ -85,6 +89,8 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		if ctx.Err() != nil {
 			return // stopping: no new pass
 		}
+		wd.passStarted()
+		defer wd.passEnded()
 		results, errs := passAll(hard, sy, a.sources, draining, log)
 		h.record(results, errs)
 	})
@@ -98,9 +104,16 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 	sched.Start()
 	h.setRunning(true)
 	log.Info("syncd started", "version", version, "sources", cfg.Sources(), "schedule", cfg.Schedule, "state", cfg.StatePath)
+	notify(log, sd.SdNotifyReady)
+	if wdInterval > 0 {
+		wctx, stopWD := context.WithCancel(ctx)
+		defer stopWD()
+		go wd.run(wctx, log, cronAlive(sched))
+	}
 	go job.Run()
 
 	<-ctx.Done()
+	notify(log, sd.SdNotifyStopping)
 	log.Info("stopping: letting passes in flight finish", "grace", shutdownGrace)
 	close(draining)
 	<-sched.Stop().Done()

@@ -119,7 +119,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stdout, "syncd demo: fakes of CRK (%s), DTAC One Call (%s) and 3CX (%s) on loopback;\n%d sample calls each from %s, state in a temporary file.\n\n",
 		crkSrv.URL(), dtacSrv.URL(), cxSrv.URL(), demoPerSource, yesterday.Format("Mon 2 Jan 2006"))
-	results, errs := passAll(ctx, a.syncer(store, nil), a.sources, nil, log)
+	results, errs := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
 	printDemo(stdout, results, errs, loc, crkSrv, time.Since(start))
 	for _, err := range errs {
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/fake/crk"
 	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
@@ -143,8 +144,11 @@ func TestOnceDryRunStatusAndRetry(t *testing.T) {
 
 	// -dry-run: prints what it would send, sends nothing, writes no state.
 	o := runWith(ctx, f.env, "-dry-run")
-	if o.code != exitOK || strings.Count(o.stdout, "dtac-10") != 6 || !strings.Contains(o.stdout, "+66812345678") {
-		t.Fatalf("-dry-run: %+v", o)
+	if o.code != exitOK || strings.Count(o.stdout, "dtac-10") != 6 || !strings.Contains(o.stdout, "+66812***678") || strings.Contains(o.stdout, "+66812345678") {
+		t.Fatalf("-dry-run, phones masked: %+v", o)
+	}
+	if o := runWith(ctx, f.with("SYNCD_LOG_PHONES", "full"), "-dry-run"); !strings.Contains(o.stdout, "+66812345678") {
+		t.Fatalf("-dry-run with SYNCD_LOG_PHONES=full: %+v", o)
 	}
 	if n := f.crk.Count(crk.EndpointCreate) + f.crk.Count(crk.EndpointWhoami); n != 0 {
 		t.Fatalf("-dry-run made %d requests to CRK", n)
@@ -276,7 +280,7 @@ func TestDaemon(t *testing.T) {
 	waitFor(t, "the pass at start", func() bool { return len(f.crk.Recordings()) == 4 })
 	waitFor(t, "the metrics of the pass", func() bool {
 		_, m := get(t, base+"/metrics")
-		return strings.Contains(m, `syncd_recordings_synced_total{source="dtac"} 4`)
+		return strings.Contains(m, `syncd_recordings_synced_total{source="dtac"} 4`) && strings.Contains(m, "syncd_last_success_timestamp_seconds{")
 	})
 	_, m := get(t, base+"/metrics")
 	for _, want := range []string{"syncd_build_info{", `syncd_source_up{source="dtac"} 1`, `syncd_crk_requests_total{code="201",endpoint="create"} 4`,
@@ -342,4 +346,15 @@ func resultsOf(sources ...string) []syncer.Result {
 		out[i].Source = s
 	}
 	return out
+}
+
+func TestLogsMaskPhones(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{"masked", "+66812***678"}, {"full", "+66812345678"}} {
+		var buf bytes.Buffer
+		log := newLogger(&config.Config{LogPhones: tc.mode, LogFormat: "json"}, &buf)
+		log.Info("x", "customerPhone", "+66812345678", "agent", "+66898765432")
+		if !strings.Contains(buf.String(), `"customerPhone":"`+tc.want+`"`) || !strings.Contains(buf.String(), "+66898765432") {
+			t.Errorf("SYNCD_LOG_PHONES=%s: %s", tc.mode, buf.String())
+		}
+	}
 }

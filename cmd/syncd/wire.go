@@ -18,6 +18,7 @@ import (
 	"github.com/crkai/syncd/connectors/dtac"
 	"github.com/crkai/syncd/connectors/threecx"
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -40,8 +41,19 @@ var sourceBuilders = map[string]func(*config.Config, connectors.Deps) (connector
 	},
 }
 
+// phoneKeys are the log attributes that hold a customer's number.
+var phoneKeys = map[string]bool{"customerPhone": true, "phone": true, "remoteParty": true}
+
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogPhones != "full" {
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if phoneKeys[a.Key] && a.Value.Kind() == slog.KindString {
+				a.Value = slog.StringValue(phone.Mask(a.Value.String()))
+			}
+			return a
+		}
+	}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -103,10 +115,11 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 	return a, nil
 }
 
-func (a *app) syncer(store *state.Store, m *syncer.Metrics) *syncer.Syncer {
+// syncer builds the Syncer of a pass; progress may be nil.
+func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *syncer.Syncer {
 	return syncer.New(syncer.Config{
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle,
-		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location,
+		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
 	}, store, a.crk, a.log, m, time.Now)
 }
 

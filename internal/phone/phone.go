@@ -28,3 +28,15 @@ func E164(raw, region string) string {
 	}
 	return phonenumbers.Format(num, phonenumbers.E164)
 }
+
+// Mask hides the middle of a phone number for logs: "+66812345678" becomes
+// "+66812***678". Numbers too short to be a customer's (extensions) are
+// returned as given.
+func Mask(s string) string {
+	r := []rune(s)
+	if len(r) < 8 {
+		return s
+	}
+	keep := min(6, len(r)-5)
+	return string(r[:keep]) + "***" + string(r[len(r)-3:])
+}

@@ -36,3 +36,19 @@ func FuzzE164(f *testing.F) {
 		_ = E164(s, "TH")
 	})
 }
+
+func TestMask(t *testing.T) {
+	for in, want := range map[string]string{
+		"+66812345678": "+66812***678",
+		"+6621234567":  "+66212***567",
+		"0812345678":   "08123***678",
+		"12345678":     "123***678",
+		"101":          "101",
+		"Ext.101":      "Ext.101",
+		"":             "",
+	} {
+		if got := Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -169,7 +169,7 @@ func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connect
 			}
 			return sent, fmt.Errorf("%s: %w", r.DataID, sink.ErrNoUploadURL)
 		}
-		body := &countingReader{r: audio.Body}
+		body := &countingReader{r: audio.Body, progress: s.cfg.Progress}
 		err = s.sink.Upload(ctx, created.UploadURL, ct, body, audio.Size)
 		audio.Body.Close()
 		sent += body.n
@@ -188,6 +188,7 @@ func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connect
 }
 
 func (s *Syncer) put(ctx context.Context, src string, r *state.Record) error {
+	s.cfg.Progress()
 	if err := s.store.Put(context.WithoutCancel(ctx), src, *r); err != nil {
 		return &stateError{fmt.Errorf("saving the state of %s: %w", r.DataID, err)}
 	}
@@ -267,14 +268,16 @@ func reason(err error) string {
 }
 
 type countingReader struct {
-	r   io.Reader
-	n   int64
-	err error // the first error other than EOF
+	r        io.Reader
+	n        int64
+	err      error // the first error other than EOF
+	progress func()
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.progress()
 	if err != nil && err != io.EOF && c.err == nil {
 		c.err = err
 	}

@@ -48,6 +48,10 @@ type Config struct {
 	// lookback minus this margin are deleted; default 24h.
 	PruneMargin time.Duration
 	Location    *time.Location // SYNCD_TIMEZONE; callAt carries its offset
+	// Progress, when set, is called whenever a pass moves: a listing
+	// returned, a step recorded, audio bytes sent. The daemon's watchdog
+	// tells a slow pass from a stuck one by it. It must be cheap.
+	Progress func()
 }
 
 func (c *Config) defaults() {
@@ -71,6 +75,9 @@ func (c *Config) defaults() {
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
+	}
+	if c.Progress == nil {
+		c.Progress = func() {}
 	}
 }
 
@@ -187,6 +194,7 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 		s.sourceUp(src, false)
 		return res, err
 	}
+	s.cfg.Progress()
 	s.sourceUp(src, true)
 	res.From, res.To, res.Listed, res.New = p.From, p.To, len(p.Listed), len(p.Todo)
 	if !p.From.Before(p.To) {
