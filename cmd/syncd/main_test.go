@@ -19,6 +19,7 @@ import (
 	"github.com/crkai/syncd/internal/fake/crk"
 	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	fakethreecx "github.com/crkai/syncd/internal/fake/threecx"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
@@ -355,6 +356,61 @@ func TestLogsMaskPhones(t *testing.T) {
 		log.Info("x", "customerPhone", "+66812345678", "agent", "+66898765432")
 		if !strings.Contains(buf.String(), `"customerPhone":"`+tc.want+`"`) || !strings.Contains(buf.String(), "+66898765432") {
 			t.Errorf("SYNCD_LOG_PHONES=%s: %s", tc.mode, buf.String())
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := demo(t.Context(), &out, &errb); code != exitOK {
+		t.Fatalf("demo exit %d:\n%s\n%s", code, out.String(), errb.String())
+	}
+	var synced, quarantined int
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "total ") {
+			fmt.Sscanf(l, "total %d synced", &synced)
+			if i := strings.Index(l, "), "); i > 0 {
+				fmt.Sscanf(l[i+3:], "%d quarantined", &quarantined)
+			}
+		}
+	}
+	if synced < 60 || quarantined != 1 {
+		t.Fatalf("demo synced %d, quarantined %d; want most of 80 sample calls and the one gone recording:\n%s", synced, quarantined, out.String())
+	}
+	for _, want := range []string{"dtac-", "3cx-127.0.0.1-", "quarantined: ", "the CRK fake now holds"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+}
+
+func TestBothSources(t *testing.T) {
+	f := newFakes(t, 2)
+	cx, err := fakethreecx.Start(fakethreecx.Options{Clients: map[string]fakethreecx.Client{"syncd": {Secret: "cx-s3cret-value"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cx.Close()
+	now := time.Now().UTC().Truncate(time.Second)
+	cx.Add(fakethreecx.NewRecording(41, now.Add(-2*time.Hour), fakethreecx.InboundExternal, 1))
+	cx.Add(fakethreecx.NewRecording(42, now.Add(-time.Hour), fakethreecx.OutboundExternal, 2))
+	env := f.with("THREECX_BASE_URL", cx.URL(), "THREECX_CLIENT_ID", "syncd", "THREECX_CLIENT_SECRET", "cx-s3cret-value")
+
+	o := runWith(t.Context(), env, "-test-connection")
+	for _, want := range []string{"3cx   login  ok", "3cx   list   ok   2 recordings in the last 24 h", "3cx   audio  ok   read 4096 bytes of 3cx-127.0.0.1-42"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("-test-connection lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	if o.code != exitOK || strings.Contains(o.stdout, "cx-s3cret-value") {
+		t.Fatalf("-test-connection: %+v", o)
+	}
+	if o := runWith(t.Context(), env, "-once"); o.code != exitOK {
+		t.Fatalf("-once: %+v", o)
+	}
+	for _, id := range []string{"dtac-1000", "dtac-1001", "3cx-127.0.0.1-41", "3cx-127.0.0.1-42"} {
+		if r, ok := f.crk.Recording("b1", id); !ok || !r.HasAudio || r.Reextracts != 1 {
+			t.Errorf("%s at CRK: %+v, %v", id, r, ok)
 		}
 	}
 }

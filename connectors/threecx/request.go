@@ -1,0 +1,62 @@
+package threecx
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/crkai/syncd/connectors"
+)
+
+// do GETs url with the current access token, and once more with a renewed
+// token if the PBX answers 401. The caller closes the response's body.
+func (c *Connector) do(ctx context.Context, url, accept string) (*http.Response, error) {
+	t, err := c.tokens.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for retried := false; ; retried = true {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, fmt.Errorf("building the request: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+t.value)
+		req.Header.Set("Accept", accept)
+		if c.ua != "" {
+			req.Header.Set("User-Agent", c.ua)
+		}
+		resp, err := c.client.Do(req)
+		if err != nil {
+			return nil, err // a *url.Error: method and URL, never the token
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			return resp, nil
+		}
+		drain(resp)
+		if retried {
+			return nil, fmt.Errorf("the PBX refused a freshly issued access token (401): %w", connectors.ErrAuth)
+		}
+		c.log.Debug("3cx refused the access token; logging in again")
+		if t, err = c.tokens.renew(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// drain reads a little of an unwanted body, so that the connection can be
+// reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+// forbidden explains a 403: the API client's (or user's) role is too low.
+func (c *Connector) forbidden() error {
+	if c.cfg.ClientID == "" {
+		return fmt.Errorf("403 forbidden: the user's role is too low to read recordings; give the user the System Owner role in a department, "+
+			"or use an API client with that role (admin console → Integrations → API): %w", connectors.ErrForbidden)
+	}
+	return fmt.Errorf("403 forbidden: the API client's role is too low to read recordings; give it the System Owner role in a department "+
+		"(admin console → Integrations → API): %w", connectors.ErrForbidden)
+}

@@ -1,0 +1,160 @@
+// Package threecx is the connector for a 3CX V20 PBX: it logs in to the
+// Configuration API (XAPI) as an API client or as a user, lists call
+// recordings with OData queries and streams their audio.
+package threecx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+)
+
+// Config is the connector's configuration, from THREECX_* variables.
+type Config struct {
+	// BaseURL is the PBX's address, e.g. https://acme.3cx.co.th.
+	BaseURL string
+	// ClientID and ClientSecret log in as an API client (POST
+	// /connect/token, client credentials).
+	ClientID, ClientSecret string
+	// Username and Password log in as a user instead (POST
+	// /webclient/api/Login/GetAccessToken), for PBXs without an API client.
+	Username, Password string
+	// IncludeInternal also lists extension-to-extension calls.
+	IncludeInternal bool
+	// PageSize is the $top of each listing request; 0 means 100.
+	PageSize int
+}
+
+// Default timeouts; a 3CX in the cloud can be slow to start a download.
+const (
+	defaultRequestTimeout = 60 * time.Second
+	defaultHeaderTimeout  = 120 * time.Second
+	defaultPageSize       = 100
+)
+
+// Connector is a 3CX V20 source. It is safe for concurrent use.
+type Connector struct {
+	cfg    Config
+	base   *url.URL
+	host   string // of BaseURL, lower-case: in every DataID
+	client *http.Client
+	log    *slog.Logger
+	loc    *time.Location
+	region string
+	now    func() time.Time
+	ua     string
+	tokens *tokenSource
+	top    atomic.Int64 // the $top that works, halved on a 400 about it
+
+	requestTimeout time.Duration // for a log-in or one page of a listing
+	headerTimeout  time.Duration // for a download's response headers
+}
+
+var _ connectors.Connector = (*Connector)(nil)
+
+// New checks cfg and builds a connector. It does no I/O: log-in is lazy.
+func New(cfg Config, deps connectors.Deps) (*Connector, error) {
+	var errs []error
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	switch {
+	case cfg.BaseURL == "":
+		errs = append(errs, errors.New("THREECX_BASE_URL is required"))
+	case err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.RawQuery != "" || base.Fragment != "":
+		errs = append(errs, fmt.Errorf("THREECX_BASE_URL %q is not an http(s) URL like https://acme.3cx.co.th", cfg.BaseURL))
+	}
+	client := cfg.ClientID != "" || cfg.ClientSecret != ""
+	user := cfg.Username != "" || cfg.Password != ""
+	switch {
+	case client && user:
+		errs = append(errs, errors.New("set either THREECX_CLIENT_ID/THREECX_CLIENT_SECRET (API client) or THREECX_USERNAME/THREECX_PASSWORD (user), not both"))
+	case !client && !user:
+		errs = append(errs, errors.New("set THREECX_CLIENT_ID/THREECX_CLIENT_SECRET (API client) or THREECX_USERNAME/THREECX_PASSWORD (user)"))
+	case client && cfg.ClientID == "":
+		errs = append(errs, errors.New("THREECX_CLIENT_ID is required with THREECX_CLIENT_SECRET"))
+	case client && cfg.ClientSecret == "":
+		errs = append(errs, errors.New("THREECX_CLIENT_SECRET is required with THREECX_CLIENT_ID"))
+	case user && cfg.Username == "":
+		errs = append(errs, errors.New("THREECX_USERNAME is required with THREECX_PASSWORD"))
+	case user && cfg.Password == "":
+		errs = append(errs, errors.New("THREECX_PASSWORD is required with THREECX_USERNAME"))
+	}
+	if cfg.PageSize < 0 {
+		errs = append(errs, fmt.Errorf("3cx page size %d is negative", cfg.PageSize))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("3cx configuration: %w", errors.Join(errs...))
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = defaultPageSize
+	}
+
+	c := &Connector{
+		cfg:            cfg,
+		base:           base,
+		host:           strings.ToLower(base.Hostname()),
+		client:         deps.HTTP,
+		log:            deps.Logger,
+		loc:            deps.Location,
+		region:         deps.Region,
+		now:            deps.Now,
+		ua:             deps.UserAgent,
+		requestTimeout: defaultRequestTimeout,
+		headerTimeout:  defaultHeaderTimeout,
+	}
+	if c.client == nil {
+		c.client = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("source", "3cx")
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.top.Store(int64(cfg.PageSize))
+	login := c.clientLogin
+	if user {
+		login = c.userLogin
+	}
+	c.tokens = newTokenSource(login, c.now)
+	return c, nil
+}
+
+// Name is "3cx".
+func (c *Connector) Name() string { return "3cx" }
+
+// DataID is a 3CX recording's id at CRK: "3cx-<host>-<Id>", host being
+// BaseURL's host name in lower case, without a port: a PBX moved to
+// another port keeps its recordings' ids.
+func DataID(host string, id int64) string {
+	return fmt.Sprintf("3cx-%s-%d", strings.ToLower(host), id)
+}
+
+// Check logs in (unless a token is still fresh) and reads one recording's
+// Id, which proves both the credentials and the role.
+func (c *Connector) Check(ctx context.Context) error {
+	_, err := c.page(ctx, "checking the connection", "$top=1&$select=Id")
+	return err
+}
+
+// endpoint is the absolute URL of path (and rawQuery) under BaseURL.
+func (c *Connector) endpoint(path, rawQuery string) string {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	// Keep OData's parentheses literal, as 3CX's own clients send them;
+	// EscapedPath falls back to escaping if this is not a valid encoding.
+	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + path
+	u.RawQuery = rawQuery
+	return u.String()
+}
