@@ -89,7 +89,13 @@ func (e *APIError) Is(target error) bool {
 
 // IsAuth reports whether err means the token or business configuration is
 // wrong: nothing will succeed until an operator fixes it, so a pass stops.
+// Every 401 and 403 of the API counts, whatever its body: both statuses
+// carry only token and business codes, and a gateway's page has no code.
 func IsAuth(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+		return true
+	}
 	for _, s := range []error{ErrMissingToken, ErrInvalidToken, ErrTokenDisabled, ErrInsufficientScope, ErrForbiddenBusiness, ErrBusinessRequired} {
 		if errors.Is(err, s) {
 			return true

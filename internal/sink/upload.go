@@ -56,12 +56,20 @@ func (e *UploadError) expired() bool {
 // token goes along, and it never appears in an error. Upload does not
 // retry: a stream cannot be replayed. An error matching ErrUploadExpired is
 // healed by creating the recording again, which gives a fresh URL.
+//
+// When Upload returns, no Read of body is under way, unless one had blocked
+// for UploadStall (the error then says the upload made no progress): the
+// caller must close the source before it touches body again.
 func (c *Client) Upload(ctx context.Context, uploadURL, contentType string, body io.Reader, size int64) error {
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	g := newStallGuard(c.cfg.UploadStall, cancel)
-	defer g.stop()
-	var rb io.Reader = &guardedReader{r: body, g: g}
+	gr := newGuardedReader(ctx, body, g)
+	defer func() {
+		cancel(nil) // no Read of body starts after this
+		gr.wait()
+		g.stop()
+	}()
+	var rb io.Reader = gr
 	if size == 0 {
 		rb = http.NoBody
 		g.done()
@@ -110,12 +118,17 @@ type stallGuard struct {
 	mu    sync.Mutex
 	t     *time.Timer
 	limit time.Duration
+	fired chan struct{} // closed once the guard gave up
+	once  sync.Once
 }
 
 func newStallGuard(limit time.Duration, cancel context.CancelCauseFunc) *stallGuard {
-	return &stallGuard{limit: limit, t: time.AfterFunc(limit, func() {
+	g := &stallGuard{limit: limit, fired: make(chan struct{})}
+	g.t = time.AfterFunc(limit, func() {
 		cancel(fmt.Errorf("upload made no progress for %s", limit))
-	})}
+		g.once.Do(func() { close(g.fired) })
+	})
+	return g
 }
 
 func (g *stallGuard) progress() {
@@ -126,13 +139,97 @@ func (g *stallGuard) progress() {
 func (g *stallGuard) done() { g.progress() }
 func (g *stallGuard) stop() { g.t.Stop() }
 
+// guardedReader reads the body in a goroutine of its own and hands it on
+// in chunks, noting progress as each arrives. net/http waits for a body's
+// Read to return before it gives up a request, so a source blocked in Read
+// would otherwise hold the upload past the stall guard for good; and net/http
+// may read a body after Do returns, which must not reach the caller's
+// reader. The pump stops at the upload's end; one blocked in the source's
+// Read ends when the caller closes the source.
 type guardedReader struct {
-	r io.Reader
-	g *stallGuard
+	ctx    context.Context
+	r      io.Reader
+	g      *stallGuard
+	start  sync.Once
+	done   chan struct{} // closed when the pump is out of r for good
+	chunks chan chunk    // from the pump
+	free   chan []byte   // buffers back to the pump
+	cur    []byte        // the unread rest of the current chunk
+	buf    []byte        // the current chunk's buffer, to give back
+	err    error         // the source's error, once seen
+}
+
+type chunk struct {
+	b   []byte
+	err error
+}
+
+const chunkSize = 32 << 10
+
+func newGuardedReader(ctx context.Context, r io.Reader, g *stallGuard) *guardedReader {
+	return &guardedReader{ctx: ctx, r: r, g: g, done: make(chan struct{}), chunks: make(chan chunk), free: make(chan []byte, 2)}
 }
 
 func (r *guardedReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.g.progress()
-	return n, err
+	r.start.Do(func() {
+		r.free <- make([]byte, chunkSize)
+		r.free <- make([]byte, chunkSize)
+		go r.pump()
+	})
+	for len(r.cur) == 0 {
+		if r.buf != nil {
+			r.free <- r.buf // never blocks: there are only two buffers
+			r.buf = nil
+		}
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.ctx.Err() != nil {
+			return 0, context.Cause(r.ctx)
+		}
+		select {
+		case c := <-r.chunks:
+			r.g.progress()
+			r.cur, r.buf, r.err = c.b, c.b[:cap(c.b)], c.err
+		case <-r.ctx.Done():
+			return 0, context.Cause(r.ctx)
+		}
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}
+
+func (r *guardedReader) pump() {
+	defer close(r.done)
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.free:
+		case <-r.ctx.Done():
+			return
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		n, err := r.r.Read(buf)
+		select {
+		case r.chunks <- chunk{b: buf[:n], err: err}:
+		case <-r.ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// wait returns once the pump is out of the source's Read, or the stall
+// guard gave up on it. The context must be done already.
+func (r *guardedReader) wait() {
+	r.start.Do(func() { close(r.done) }) // never started: never will
+	select {
+	case <-r.done:
+	case <-r.g.fired:
+	}
 }

@@ -120,7 +120,7 @@ const testToken = "crk_test_business_key"
 
 // env is a CRK fake, a sink client, a state file, a memConn and a syncer.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	crk   *crk.Server
 	sink  *sink.Client
 	conn  *memConn
@@ -135,20 +135,43 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	srv, err := crk.Start(crk.Options{
+	return newEnvWith(t, cfg, envOptions{})
+}
+
+// envOptions adjust an env before it starts (benchmarks).
+type envOptions struct {
+	crk       func(*crk.Options)    // the fake's options
+	sink      func(*sink.Config)    // the client's configuration
+	transport func(*http.Transport) // the HTTP transport under cutTransport
+}
+
+func newEnvWith(t testing.TB, cfg Config, o envOptions) *env {
+	t.Helper()
+	opts := crk.Options{
 		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme-sales"}},
 		Tokens: map[string]crk.Token{testToken: {Level: crk.LevelBusiness, BusinessID: "b1",
 			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}}},
-	})
+	}
+	if o.crk != nil {
+		o.crk(&opts)
+	}
+	srv, err := crk.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	e := &env{t: t, crk: srv, conn: newMemConn(), clock: &clock{t: time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)},
 		path: t.TempDir() + "/syncd.db", transport: &cutTransport{base: http.DefaultTransport.(*http.Transport).Clone()}}
+	if o.transport != nil {
+		o.transport(e.transport.base)
+	}
 	t.Cleanup(e.transport.base.CloseIdleConnections)
-	e.sink, err = sink.New(sink.Config{BaseURL: srv.URL(), Token: testToken, HTTP: &http.Client{Transport: e.transport},
-		Retry: sink.Retry{Attempts: 6, Base: time.Millisecond, Max: 5 * time.Millisecond}, UserAgent: "syncd/test"})
+	sc := sink.Config{BaseURL: srv.URL(), Token: testToken, HTTP: &http.Client{Transport: e.transport},
+		Retry: sink.Retry{Attempts: 6, Base: time.Millisecond, Max: 5 * time.Millisecond}, UserAgent: "syncd/test"}
+	if o.sink != nil {
+		o.sink(&sc)
+	}
+	e.sink, err = sink.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
@@ -172,13 +173,14 @@ func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connect
 		body := &countingReader{r: audio.Body, progress: s.cfg.Progress}
 		err = s.sink.Upload(ctx, created.UploadURL, ct, body, audio.Size)
 		audio.Body.Close()
-		sent += body.n
+		n := body.n.Load()
+		sent += n
 		if s.m != nil {
-			s.m.audioBytes.WithLabelValues(src).Add(float64(body.n))
+			s.m.audioBytes.WithLabelValues(src).Add(float64(n))
 		}
-		if body.err != nil {
+		if ferr := body.failure(); ferr != nil {
 			// The source broke off the stream: its error says why better.
-			return sent, fmt.Errorf("reading the audio of %s: %w", rec.DataID, body.err)
+			return sent, fmt.Errorf("reading the audio of %s: %w", rec.DataID, ferr)
 		}
 		if err == nil || !errors.Is(err, sink.ErrUploadExpired) || healed {
 			return sent, err
@@ -267,21 +269,32 @@ func reason(err error) string {
 	return "source"
 }
 
+// countingReader counts the audio bytes read and keeps the source's first
+// error. It may still be read by the upload's pump after an upload that
+// stalled returns, hence the atomics.
 type countingReader struct {
 	r        io.Reader
-	n        int64
-	err      error // the first error other than EOF
+	n        atomic.Int64
+	err      atomic.Pointer[error] // the first error other than EOF
 	progress func()
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	c.progress()
-	if err != nil && err != io.EOF && c.err == nil {
-		c.err = err
+	if err != nil && err != io.EOF {
+		c.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
+}
+
+// failure is the source's error, if it broke off the stream.
+func (c *countingReader) failure() error {
+	if e := c.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,385 @@
+package sink_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/sink"
+)
+
+const (
+	bizA = "b1000000-0000-4000-8000-00000000000a"
+	bizB = "b2000000-0000-4000-8000-00000000000b"
+	bizC = "b3000000-0000-4000-8000-00000000000c"
+
+	tokFull        = "crk_full_a1b2c3d4e5f6"     // business A: ingest + view all
+	tokIngest      = "crk_ingest_d4e5f6a7b8c9"   // business A: ingest only
+	tokView        = "crk_view_0a0b0c0d0e0f"     // business A: view all only
+	tokSelf        = "crk_self_1a1b1c1d1e1f"     // business A: view self only
+	tokNone        = "crk_none_2a2b2c2d2e2f"     // business A: no scope
+	tokOff         = "crk_off_3a3b3c3d3e3f"      // business A: revoked
+	tokOld         = "crk_old_4a4b4c4d4e4f"      // business A: whoami without level
+	tokAccount     = "crk_account_6a6b6c6d6e6f"  // account key of u1: A and B
+	tokAccountView = "crk_accview_8a8b8c8d8e8f"  // account key of u1 with view_recording_all only
+	tokLonely      = "crk_lonely_9a9b9c9d9e9f"   // account key of u3: no business
+	tokWrong       = "crk_notakey_5d4c3b2a1f0e"  // known to nobody
+	tokHTTPTest    = "crk_httptest_7f7e7d7c7b7a" // for the httptest servers
+)
+
+// secrets are every token a test uses: none may appear in an error or a log.
+var secrets = []string{tokFull, tokIngest, tokView, tokSelf, tokNone, tokOff, tokOld, tokAccount, tokAccountView, tokLonely, tokWrong, tokHTTPTest}
+
+var bangkok = mustLoc("Asia/Bangkok")
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// fakeClock is a settable clock for the fake's URL expiry.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// startFake runs the CRK fake with three businesses and the keys above;
+// edit adjusts the options first. The clock is the real one unless edit
+// sets Now.
+func startFake(t *testing.T, edit func(*crk.Options)) *crk.Server {
+	t.Helper()
+	opts := crk.Options{
+		Businesses: []crk.Business{
+			{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"},
+			{ID: bizB, Name: "Acme Support", Slug: "acme-support"},
+			{ID: bizC, Name: "Other Co", Slug: "other-co"},
+		},
+		Tokens: map[string]crk.Token{
+			tokFull:        {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
+			tokIngest:      {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}},
+			tokView:        {BusinessID: bizA, Scopes: []string{crk.ScopeViewAll}},
+			tokSelf:        {BusinessID: bizA, Scopes: []string{crk.ScopeViewSelf}, UserID: "u1"},
+			tokNone:        {BusinessID: bizA},
+			tokOff:         {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}, Disabled: true},
+			tokOld:         {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}, OmitLevel: true},
+			tokAccount:     {Level: crk.LevelAccount, UserID: "u1"},
+			tokAccountView: {Level: crk.LevelAccount, UserID: "u1", Scopes: []string{crk.ScopeViewAll}},
+			tokLonely:      {Level: crk.LevelAccount, UserID: "u3"},
+		},
+		Members: map[string][]string{"u1": {bizA, bizB, "gone-business"}, "u2": {bizC}},
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	s, err := crk.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// client is a sink.Client whose every error is checked for secrets as it is
+// returned; its methods shadow the Client's.
+type client struct {
+	*sink.Client
+	t    *testing.T
+	logs *syncBuffer
+}
+
+// newClient returns a client of baseURL with token. Retries are fast by
+// default (1 ms backoff, Retry-After capped at 20 ms); edit adjusts the
+// configuration. Its debug log is checked for secrets at the end of the test.
+func newClient(t *testing.T, baseURL, token string, edit func(*sink.Config)) *client {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	t.Cleanup(tr.CloseIdleConnections)
+	logs := &syncBuffer{}
+	cfg := sink.Config{
+		BaseURL:   baseURL,
+		Token:     token,
+		HTTP:      &http.Client{Transport: tr},
+		UserAgent: "syncd/1.2.3 (test)",
+		Retry:     sink.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond},
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := sink.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { noSecret(t, "the client's log", logs.String()) })
+	return &client{Client: c, t: t, logs: logs}
+}
+
+func (c *client) check(err error, extra ...string) error {
+	c.t.Helper()
+	if err != nil {
+		noSecret(c.t, "error", err.Error(), extra...)
+	}
+	return err
+}
+
+func (c *client) WhoAmI(ctx context.Context) (*sink.Identity, error) {
+	c.t.Helper()
+	id, err := c.Client.WhoAmI(ctx)
+	return id, c.check(err)
+}
+
+func (c *client) Create(ctx context.Context, r sink.Recording) (sink.Created, error) {
+	c.t.Helper()
+	cr, err := c.Client.Create(ctx, r)
+	return cr, c.check(err)
+}
+
+// Upload also checks that neither the URL nor its signature is in the error.
+func (c *client) Upload(ctx context.Context, uploadURL, contentType string, body io.Reader, size int64) error {
+	c.t.Helper()
+	err := c.Client.Upload(ctx, uploadURL, contentType, body, size)
+	extra := []string{uploadURL}
+	if u, perr := url.Parse(uploadURL); perr == nil {
+		if sig := u.Query().Get("X-Amz-Signature"); sig != "" {
+			extra = append(extra, sig)
+		}
+	}
+	return c.check(err, extra...)
+}
+
+func (c *client) Reextract(ctx context.Context, id string) error {
+	c.t.Helper()
+	return c.check(c.Client.Reextract(ctx, id))
+}
+
+func (c *client) List(ctx context.Context, q sink.Query) (sink.Page, error) {
+	c.t.Helper()
+	p, err := c.Client.List(ctx, q)
+	return p, c.check(err)
+}
+
+func (c *client) Find(ctx context.Context, dataID string) (*sink.Remote, error) {
+	c.t.Helper()
+	r, err := c.Client.Find(ctx, dataID)
+	return r, c.check(err)
+}
+
+// noSecret fails the test when s holds a token or one of extra.
+func noSecret(t *testing.T, what, s string, extra ...string) {
+	t.Helper()
+	for _, sec := range append(secrets[:len(secrets):len(secrets)], extra...) {
+		if sec != "" && strings.Contains(s, sec) {
+			t.Errorf("%s holds a secret (%.8s…): %s", what, sec, s)
+		}
+	}
+	if strings.Contains(s, "Bearer") || strings.Contains(s, "X-Amz-Signature") {
+		t.Errorf("%s holds credentials: %s", what, s)
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// seen is one request as it reached the fake through a recorder.
+type seen struct {
+	Method, Path     string
+	Query            url.Values
+	Header           http.Header
+	ContentLength    int64
+	TransferEncoding []string
+	Body             []byte // of API requests only; uploads stream through untouched
+}
+
+// recorder serves a handler (the fake's) on a loopback server of its own,
+// noting each request on the way.
+type recorder struct {
+	h    http.Handler
+	mu   sync.Mutex
+	reqs []seen
+	// rewrite, when set, may change a request before it reaches h.
+	rewrite func(*http.Request)
+}
+
+// record serves srv's handler behind a recorder and returns the API base
+// URL to use instead of srv.URL(). Upload URLs the fake hands out then point
+// at the recorder too.
+func record(t *testing.T, srv *crk.Server) (string, *recorder) {
+	t.Helper()
+	rec := &recorder{h: srv.Handler()}
+	ts := httptest.NewServer(rec)
+	t.Cleanup(ts.Close)
+	return ts.URL + "/api/v1", rec
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(),
+		ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding}
+	if strings.HasPrefix(r.URL.Path, "/api/") && r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.Body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	rc.mu.Lock()
+	rc.reqs = append(rc.reqs, s)
+	rewrite := rc.rewrite
+	rc.mu.Unlock()
+	if rewrite != nil {
+		rewrite(r)
+	}
+	rc.h.ServeHTTP(w, r)
+}
+
+// requests returns the requests seen so far whose method and path match
+// (path "" matches any; a path ending in "/" matches as a prefix).
+func (rc *recorder) requests(method, path string) []seen {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []seen
+	for _, s := range rc.reqs {
+		if s.Method != method && method != "" {
+			continue
+		}
+		if path != "" && s.Path != path && !(strings.HasSuffix(path, "/") && strings.HasPrefix(s.Path, path)) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// all returns every request seen so far.
+func (rc *recorder) all() []seen { return rc.requests("", "") }
+
+// stub serves h on loopback: for answers the fake cannot give.
+func stub(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL + "/api/v1"
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// rec is a recording to create, dataId aside.
+func rec(dataID string) sink.Recording {
+	return sink.Recording{
+		DataID: dataID, CallAt: time.Date(2026, 5, 20, 8, 14, 0, 0, bangkok), Direction: "in",
+		CustomerPhone: "+66812345678", CallcenterNumber: "1001", CallcenterName: "Somchai", ContentType: "audio/wav",
+	}
+}
+
+// audio is generated WAV bytes of size, with its reader.
+func audio(seed uint64, size int64) fakeaudio.Audio { return fakeaudio.Audio{Seed: seed, Size: size} }
+
+// mustCreate creates dataID and fails the test on error.
+func mustCreate(t *testing.T, c *client, dataID string) sink.Created {
+	t.Helper()
+	cr, err := c.Create(t.Context(), rec(dataID))
+	if err != nil {
+		t.Fatalf("create %s: %v", dataID, err)
+	}
+	if cr.ID == "" || cr.UploadURL == "" {
+		t.Fatalf("create %s: %+v, want an id and an upload URL", dataID, cr)
+	}
+	return cr
+}
+
+// mustUpload creates dataID and uploads size bytes of audio to it.
+func mustUpload(t *testing.T, c *client, dataID string, size int64) sink.Created {
+	t.Helper()
+	cr := mustCreate(t, c, dataID)
+	a := audio(7, size)
+	if err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", a.Reader(), size); err != nil {
+		t.Fatalf("upload %s: %v", dataID, err)
+	}
+	return cr
+}
+
+// apiError returns err's *sink.APIError, failing the test when it has none.
+func apiError(t *testing.T, err error) *sink.APIError {
+	t.Helper()
+	var ae *sink.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v (%T) is not an *sink.APIError", err, err)
+	}
+	return ae
+}
+
+// allSentinels are the sentinels of the API's error codes.
+var allSentinels = []error{
+	sink.ErrBusinessRequired, sink.ErrMissingToken, sink.ErrInvalidToken, sink.ErrTokenDisabled,
+	sink.ErrInsufficientScope, sink.ErrForbiddenBusiness, sink.ErrNotFound, sink.ErrValidation,
+	sink.ErrRateLimited, sink.ErrInternal,
+}
+
+// matchesOnly checks that err matches want (nil: none) and no other sentinel.
+func matchesOnly(t *testing.T, err, want error) {
+	t.Helper()
+	for _, s := range allSentinels {
+		if got := errors.Is(err, s); got != (s == want) {
+			t.Errorf("errors.Is(%v, %v) = %v, want %v", err, s, got, !got)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package sink_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/sink"
+)
+
+// TestReextractAccepted: every success status the API might answer with.
+func TestReextractAccepted(t *testing.T) {
+	for _, status := range []int{0, 200, 202, 204} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			srv := startFake(t, nil)
+			srv.SetBehaviour(crk.Behaviour{ReextractStatus: status})
+			c := newClient(t, srv.URL(), tokFull, nil)
+			cr := mustUpload(t, c, "ra-1", 2000)
+			if err := c.Reextract(t.Context(), cr.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := srv.Recording(bizA, "ra-1"); got.Reextracts != 1 || srv.Count(crk.EndpointReextract) != 1 {
+				t.Fatalf("%d reextracts acted on, %d requests", got.Reextracts, srv.Count(crk.EndpointReextract))
+			}
+		})
+	}
+}
+
+// TestReextractRefused: a reextract of a recording without audio (the
+// answer is undocumented: every plausible one) or of an unknown id is
+// refused for good, and not retried.
+func TestReextractRefused(t *testing.T) {
+	tests := []struct {
+		name     string
+		noAudio  int // Behaviour.ReextractNoAudio
+		unknown  bool
+		status   int
+		code     string
+		sentinel error
+	}{
+		{name: "no audio, default", status: 422, code: "validation_failed", sentinel: sink.ErrValidation},
+		{name: "no audio, 409", noAudio: 409, status: 409, code: "audio_missing"},
+		{name: "no audio, 400", noAudio: 400, status: 400, code: "bad_request"},
+		{name: "unknown id", unknown: true, status: 404, code: "not_found", sentinel: sink.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startFake(t, nil)
+			srv.SetBehaviour(crk.Behaviour{ReextractNoAudio: tt.noAudio})
+			c := newClient(t, srv.URL(), tokFull, nil)
+			id := mustCreate(t, c, "rr-1").ID
+			if tt.unknown {
+				id = "00000000-0000-4000-8000-00000000dead"
+			}
+			err := c.Reextract(t.Context(), id)
+			ae := apiError(t, err)
+			if ae.Endpoint != "reextract" || ae.Status != tt.status || ae.Code != tt.code {
+				t.Fatalf("%+v", *ae)
+			}
+			matchesOnly(t, err, tt.sentinel)
+			if !sink.Permanent(err) || sink.Retryable(err) || sink.IsAuth(err) {
+				t.Errorf("%v: permanent %v, retryable %v, auth %v", err, sink.Permanent(err), sink.Retryable(err), sink.IsAuth(err))
+			}
+			if n := srv.Count(crk.EndpointReextract); n != 1 {
+				t.Errorf("%d reextract requests, want 1", n)
+			}
+			if got, _ := srv.Recording(bizA, "rr-1"); got.Reextracts != 0 {
+				t.Errorf("%d reextracts acted on", got.Reextracts)
+			}
+		})
+	}
+}
+
+// TestReextractScope: a key that may not ingest may not reextract either.
+func TestReextractScope(t *testing.T) {
+	srv := startFake(t, nil)
+	cr := mustUpload(t, newClient(t, srv.URL(), tokFull, nil), "rs-1", 100)
+	err := newClient(t, srv.URL(), tokView, nil).Reextract(t.Context(), cr.ID)
+	if !errors.Is(err, sink.ErrInsufficientScope) || !sink.IsAuth(err) {
+		t.Fatalf("reextract: %v", err)
+	}
+}
