@@ -37,7 +37,15 @@ func once(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.W
 		return exitFailed
 	}
 	defer store.Close()
+	al, err := a.alerter(store, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitConfig
+	}
 	results, errs := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
+	if al != nil {
+		al.AfterPass(ctx, results, errs)
+	}
 	if errors.Join(errs...) != nil {
 		return exitFailed
 	}

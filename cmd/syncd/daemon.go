@@ -76,6 +76,11 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		})
 	}
 	sy := a.syncer(store, syncer.NewMetrics(reg), wd.progress)
+	al, err := a.alerter(store, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitConfig
+	}
 
 	// Passes run on hard, which outlives ctx by the grace period, so that
 	// SIGTERM lets uploads in flight finish.
@@ -93,6 +98,9 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		defer wd.passEnded()
 		results, errs := passAll(hard, sy, a.sources, draining, log)
 		h.record(results, errs)
+		if al != nil {
+			al.AfterPass(hard, results, errs)
+		}
 	})
 	cl := cronLogger{log}
 	job := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(pass)

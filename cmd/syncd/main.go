@@ -35,6 +35,7 @@ func main() {
 // options are the command-line flags.
 type options struct {
 	once, dryRun, testConn, status, retryQ, demo, healthcheck, version bool
+	sendTestAlert                                                      bool
 }
 
 // run is main without the process: it returns the exit code.
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of DTAC, 3CX and CRK on loopback, then print a summary")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.sendTestAlert, "send-test-alert", false, "with -test-connection: also send one test message through the CRK notification gateway")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "syncd: unexpected argument %q (syncd is configured through the environment; see -h)\n", fs.Arg(0))
+		return exitConfig
+	}
+	if o.sendTestAlert && !o.testConn {
+		fmt.Fprintln(stderr, "syncd: -send-test-alert goes with -test-connection")
 		return exitConfig
 	}
 	if n := countTrue(o.once, o.dryRun, o.testConn, o.status, o.retryQ, o.demo, o.healthcheck, o.version); n > 1 {
@@ -86,7 +92,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	case o.retryQ:
 		return retryQuarantined(ctx, cfg, stdout, stderr)
 	case o.testConn:
-		return testConnection(ctx, cfg, log, stdout)
+		return testConnection(ctx, cfg, log, stdout, o.sendTestAlert)
 	case o.dryRun:
 		return dryRun(ctx, cfg, log, stdout, stderr)
 	case o.once:

@@ -414,3 +414,51 @@ func TestBothSources(t *testing.T) {
 		}
 	}
 }
+
+func TestTestConnectionAlerting(t *testing.T) {
+	c, err := crk.Start(crk.Options{
+		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}},
+		Tokens: map[string]crk.Token{
+			tToken:            {BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll, crk.ScopeManageNotifications}},
+			"crk_no_notify_1": {BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
+		},
+		TelegramChats: []crk.TelegramChat{{BusinessID: "b1", ID: "chat-7", ChatID: -1001234, Title: "ops"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := newFakes(t, 1)
+	env := f.with("CRK_API_URL", c.URL(), "SYNCD_ALERT_CHANNEL", "telegram", "SYNCD_ALERT_CHAT_ID", "chat-7")
+
+	o := runWith(t.Context(), env, "-test-connection")
+	if o.code != exitOK || !strings.Contains(o.stdout, "alert dest   ok") || len(c.Messages()) != 0 {
+		t.Fatalf("-test-connection with alerting: %+v, %d messages sent", o, len(c.Messages()))
+	}
+	o = runWith(t.Context(), env, "-test-connection", "-send-test-alert")
+	if o.code != exitOK || !strings.Contains(o.stdout, "alert send   ok") || len(c.Messages()) != 1 {
+		t.Fatalf("-send-test-alert: %+v, %d messages sent", o, len(c.Messages()))
+	}
+	o = runWith(t.Context(), f.with("CRK_API_URL", c.URL(), "CRK_API_TOKEN", "crk_no_notify_1", "SYNCD_ALERT_CHANNEL", "telegram", "SYNCD_ALERT_CHAT_ID", "chat-7"), "-test-connection")
+	if o.code != exitFailed || !strings.Contains(o.stdout, "alert dest   FAIL") || !strings.Contains(o.stdout, "manage_notifications") {
+		t.Fatalf("token without manage_notifications: %+v", o)
+	}
+	o = runWith(t.Context(), f.with("CRK_API_URL", c.URL(), "SYNCD_ALERT_CHANNEL", "telegram", "SYNCD_ALERT_CHAT_ID", "chat-404"), "-test-connection")
+	if o.code != exitFailed || !strings.Contains(o.stdout, "chat-404") {
+		t.Fatalf("unknown chat id: %+v", o)
+	}
+	// -once with the source down raises the alert once, through the wiring.
+	down := f.with("CRK_API_URL", c.URL(), "SYNCD_ALERT_CHANNEL", "telegram", "SYNCD_ALERT_CHAT_ID", "chat-7",
+		"SYNCD_ALERT_AFTER", "2", "DTAC_PASSWORD", "wrong-password")
+	for range 3 {
+		if o := runWith(t.Context(), down, "-once"); o.code != exitFailed {
+			t.Fatalf("-once with a wrong password: %+v", o)
+		}
+	}
+	if msgs := c.Messages(); len(msgs) != 2 || msgs[1].Severity != "critical" || !strings.Contains(msgs[1].Body+msgs[1].Title, "dtac") {
+		t.Fatalf("after 3 failed passes with SYNCD_ALERT_AFTER=2: %+v, want the test message and one critical alert about dtac", msgs)
+	}
+	if o := runWith(t.Context(), f.env, "-send-test-alert"); o.code != exitConfig {
+		t.Fatalf("-send-test-alert alone: %+v", o)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/sink"
 )
@@ -31,13 +32,23 @@ type checkLine struct {
 // testConnection is `syncd -test-connection`: log in to every source, list
 // its last 24 hours, open its newest recording's audio, and check the CRK
 // token. It writes nothing, to CRK or to state.
-func testConnection(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) int {
+func testConnection(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer, sendTestAlert bool) int {
 	a, err := newApp(cfg, log, nil)
 	if err != nil {
 		fmt.Fprintf(stdout, "syncd: %v\n", err)
 		return exitConfig
 	}
 	lines := checkCRK(ctx, a.crk, cfg.CRK.BusinessID)
+	al, err := a.alerter(nil, nil)
+	if err != nil {
+		fmt.Fprintf(stdout, "syncd: %v\n", err)
+		return exitConfig
+	}
+	if al != nil {
+		lines = append(lines, checkAlert(ctx, al, sendTestAlert)...)
+	} else if sendTestAlert {
+		lines = append(lines, checkLine{who: "alert", what: "send", err: errors.New("alerting is off: set SYNCD_ALERT_CHANNEL")})
+	}
 	for _, c := range a.sources {
 		lines = append(lines, checkSource(ctx, c, time.Now())...)
 	}
@@ -81,6 +92,24 @@ func checkCRK(ctx context.Context, crk *sink.Client, businessID string) []checkL
 		lines = append(lines, checkLine{who: "crk", what: "verify", err: err, warn: true})
 	} else {
 		lines = append(lines, checkLine{who: "crk", what: "verify", detail: "can read recordings back (checks after a crash)"})
+	}
+	return lines
+}
+
+// checkAlert checks the alerting scope and destination, and sends one test
+// message when asked.
+func checkAlert(ctx context.Context, al *alert.Alerter, send bool) []checkLine {
+	l := checkLine{who: "alert", what: "dest", detail: "can send to " + al.Destination()}
+	if err := al.Check(ctx); err != nil {
+		l.err, l.warn = err, errors.Is(err, alert.ErrUnverifiable)
+	}
+	lines := []checkLine{l}
+	if send {
+		s := checkLine{who: "alert", what: "send", detail: "test message delivered to " + al.Destination()}
+		if err := al.SendTest(ctx); err != nil {
+			s.err = err
+		}
+		lines = append(lines, s)
 	}
 	return lines
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/dtac"
 	"github.com/crkai/syncd/connectors/threecx"
+	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/sink"
@@ -121,6 +122,17 @@ func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *sy
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
 	}, store, a.crk, a.log, m, time.Now)
+}
+
+// alerter builds the alerter when SYNCD_ALERT_CHANNEL is set, else nil.
+// store may be nil for -test-connection, which only checks and sends tests.
+func (a *app) alerter(store *state.Store, reg prometheus.Registerer) (*alert.Alerter, error) {
+	if !a.cfg.Alert.Enabled() {
+		return nil, nil
+	}
+	c := a.cfg.Alert
+	return alert.New(alert.Config{Channel: c.Channel, ChatID: c.ChatID, WebhookID: c.WebhookID, After: c.After, Link: c.Link},
+		alert.Deps{Gateway: a.crk, Store: store, Logger: a.log, Registerer: reg, Location: a.cfg.Location, Secrets: a.cfg.Secrets()})
 }
 
 // passAll runs one pass of every source at once and logs one line each.

@@ -24,6 +24,7 @@ const (
 	DefaultLogFormat      = "text"
 	DefaultLogLevel       = slog.LevelInfo
 	DefaultDTACBaseURL    = "https://onecallvoicerecord.dtac.co.th"
+	DefaultAlertAfter     = 3
 	DefaultLogPhones      = "masked"
 	DefaultUnhealthyAfter = 3
 	MaxConcurrency        = 64
@@ -79,6 +80,16 @@ const (
 //     one of the two pairs, complete.
 //   - THREECX_INCLUDE_INTERNAL (false): also sync extension-to-extension calls.
 //
+// Alerting through the CRK notification gateway, enabled by
+// SYNCD_ALERT_CHANNEL:
+//   - SYNCD_ALERT_CHANNEL (empty: off): "in_app", "telegram" or "discord".
+//   - SYNCD_ALERT_CHAT_ID: the Telegram chat row id; required with telegram.
+//   - SYNCD_ALERT_WEBHOOK_ID: the Discord webhook id; required with discord.
+//   - SYNCD_ALERT_AFTER (3): consecutive failed passes of a source that
+//     raise an alert, 1 or more.
+//   - SYNCD_ALERT_LINK (empty): an absolute http(s) URL sent with every
+//     message, such as the operator's runbook.
+//
 // At least one source must be enabled. Every secret X may instead be given as
 // X_FILE, the path of a file holding it (Docker secrets), or, when neither is
 // set, as a systemd credential: the file $CREDENTIALS_DIRECTORY/x (the name
@@ -108,6 +119,8 @@ type Config struct {
 
 	DTAC    DTAC
 	ThreeCX ThreeCX
+
+	Alert Alert
 }
 
 // CRK is the CRK API client's configuration.

@@ -160,6 +160,10 @@ func TestLoadGood(t *testing.T) {
 				"THREECX_USERNAME":         "100",
 				"THREECX_PASSWORD":         "3cxpw7",
 				"THREECX_INCLUDE_INTERNAL": "true",
+				"SYNCD_ALERT_CHANNEL":      "telegram",
+				"SYNCD_ALERT_CHAT_ID":      "5d0c7a52-3f7e-4a51-9d55-0c0ffee00001",
+				"SYNCD_ALERT_AFTER":        "1",
+				"SYNCD_ALERT_LINK":         "https://wiki.example.com/syncd?page=alerts#top",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -174,6 +178,7 @@ func TestLoadGood(t *testing.T) {
 					LogLevel:    slog.LevelDebug,
 					LogPhones:   "full", UnhealthyAfter: 5,
 					ThreeCX: ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
+					Alert:   Alert{Channel: "telegram", ChatID: "5d0c7a52-3f7e-4a51-9d55-0c0ffee00001", After: 1, Link: "https://wiki.example.com/syncd?page=alerts#top"},
 				}
 			},
 		},
@@ -192,6 +197,21 @@ func TestLoadGood(t *testing.T) {
 			name: "127.0.0.0/8 is loopback", zone: "Asia/Bangkok", sources: []string{"dtac"},
 			env:  with("CRK_API_URL", "http://127.1.2.3:9000/api/v1"),
 			want: func(c *Config) { c.CRK.APIURL = "http://127.1.2.3:9000/api/v1" },
+		},
+		{
+			name: "alerts to Discord, channel in any case, default After", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("SYNCD_ALERT_CHANNEL", "Discord", "SYNCD_ALERT_WEBHOOK_ID", "1187"),
+			want: func(c *Config) { c.Alert = Alert{Channel: "discord", WebhookID: "1187", After: DefaultAlertAfter} },
+		},
+		{
+			name: "alerts to the in-app feed, http link", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("SYNCD_ALERT_CHANNEL", "in_app", "SYNCD_ALERT_AFTER", "10", "SYNCD_ALERT_LINK", "http://intranet/runbook"),
+			want: func(c *Config) { c.Alert = Alert{Channel: "in_app", After: 10, Link: "http://intranet/runbook"} },
+		},
+		{
+			name: "an empty SYNCD_ALERT_CHANNEL turns alerting off", zone: "Asia/Bangkok", sources: []string{"dtac"},
+			env:  with("SYNCD_ALERT_CHANNEL", "", "SYNCD_ALERT_CHAT_ID", "", "SYNCD_ALERT_LINK", ""),
+			want: func(c *Config) {},
 		},
 	}
 	for _, tt := range tests {
@@ -282,5 +302,25 @@ func TestErrorText(t *testing.T) {
 	want := "invalid configuration:\n  A: why a\n  B/C: why b"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestAlertEnabled(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{minimal(), false},
+		{with("SYNCD_ALERT_CHANNEL", ""), false},
+		{with("SYNCD_ALERT_CHANNEL", "in_app"), true},
+		{with("SYNCD_ALERT_CHANNEL", "telegram", "SYNCD_ALERT_CHAT_ID", "c1"), true},
+	} {
+		c, err := Load(context.Background(), mapLookup(tt.env), os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Alert.Enabled(); got != tt.want {
+			t.Errorf("%v: Enabled() = %v, want %v", tt.env, got, tt.want)
+		}
 	}
 }

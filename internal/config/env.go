@@ -49,6 +49,12 @@ type environment struct {
 	ThreeCXPasswordFile     string  `env:"THREECX_PASSWORD_FILE"`
 	ThreeCXIncludeInternal  setting `env:"THREECX_INCLUDE_INTERNAL"`
 
+	AlertChannel   string  `env:"SYNCD_ALERT_CHANNEL"`
+	AlertChatID    string  `env:"SYNCD_ALERT_CHAT_ID"`
+	AlertWebhookID string  `env:"SYNCD_ALERT_WEBHOOK_ID"`
+	AlertAfter     setting `env:"SYNCD_ALERT_AFTER"`
+	AlertLink      string  `env:"SYNCD_ALERT_LINK"`
+
 	// Set by systemd: StateDirectory= and LoadCredential=.
 	StateDirectory       string `env:"STATE_DIRECTORY"`
 	CredentialsDirectory string `env:"CREDENTIALS_DIRECTORY"`

@@ -90,6 +90,9 @@ func (b *builder) build() *Config {
 	}
 	c.DTAC = b.dtac()
 	c.ThreeCX = b.threeCX()
+
+	// Alerting.
+	c.Alert = b.alert()
 	return c
 }
 

@@ -1,8 +1,9 @@
 // Package crk is a faithful fake of the CRK Call Recording AI API, served
 // over real HTTP on loopback: the /api/v1 endpoints syncd uses (whoami,
-// create, reextract, list) with their auth, scope, business and rate-limit
-// rules and error shapes, plus an S3-like object store behind the presigned
-// upload URLs. Knobs serve every answer the API's documentation leaves
+// create, reextract, list, and the notification gateway's send,
+// destinations and Telegram chats) with their auth, scope, business and
+// rate-limit rules and error shapes, plus an S3-like object store behind the
+// presigned upload URLs. Knobs serve every answer the API's documentation leaves
 // unknown, and faults (errors, latency, dropped connections) can be injected
 // at random or one request at a time. It is used by tests, benchmarks and
 // `syncd -demo`.
@@ -21,7 +22,16 @@
 //     the fake does not serve); a date-only callDateFrom/callDateTo is a UTC
 //     day, the whole of it included;
 //   - view_recording_self (without view_recording_all) sees the recordings
-//     whose UserID is the key's Token.UserID.
+//     whose UserID is the key's Token.UserID;
+//   - the notification endpoints are data endpoints (account keys name a
+//     business); a send body that is not a JSON object, or whose title or
+//     body is empty, whose link is not an absolute http(s) URL or whose
+//     severity is not info, warning or critical, is 422 validation_failed;
+//     chatId and webhookId may be strings or numbers; a send answers 200
+//     {"ok":true,"id":"msg-N"}; GET /telegram/chats answers
+//     {"items":[{"id","chatId","title","isActive"}]}; the shape of GET
+//     /notifications/destinations and the scope it needs are knobs
+//     (GatewayBehaviour).
 package crk
 
 import (
@@ -55,6 +65,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
+	// TelegramChats and DiscordWebhooks seed the notification gateway's
+	// destinations (see also AddTelegramChat, AddDiscordWebhook).
+	TelegramChats   []TelegramChat
+	DiscordWebhooks []DiscordWebhook
 }
 
 // Server is a running fake. Every method is safe for concurrent use.
@@ -72,6 +86,7 @@ type Server struct {
 	stats     stats
 	limiter   *limiter
 	store     store
+	gw        gateway
 	requestID atomic.Uint64
 
 	base    string
@@ -169,6 +184,8 @@ func newServer(opts Options) (*Server, error) {
 	if _, err := rand.Read(s.secret); err != nil {
 		return nil, fmt.Errorf("crk fake: make signing secret: %w", err)
 	}
+	s.gw.chats = append([]TelegramChat(nil), opts.TelegramChats...)
+	s.gw.webhooks = append([]DiscordWebhook(nil), opts.DiscordWebhooks...)
 	s.behaviour.Store(&Behaviour{})
 	s.faults.set(Faults{})
 	return s, nil
@@ -263,6 +280,15 @@ func (s *Server) route(r *http.Request) (route, bool) {
 			scope: []string{ScopeManageCall}, data: true}, true
 	case strings.HasPrefix(p, storagePathPrefix):
 		return route{ep: EndpointUpload, allow: http.MethodPut, serve: s.upload}, true
+	case p == notifySendPath:
+		return route{ep: EndpointNotify, api: true, allow: http.MethodPost, serve: s.notify,
+			scope: []string{ScopeManageNotifications}, data: true}, true
+	case p == destinationsPath:
+		return route{ep: EndpointDestinations, api: true, allow: http.MethodGet, serve: s.destinations,
+			scope: s.readScopes(), data: true}, true
+	case p == telegramChatsPath:
+		return route{ep: EndpointTelegramChats, api: true, allow: http.MethodGet, serve: s.telegramChats,
+			scope: s.readScopes(), data: true}, true
 	}
 	return route{}, false
 }

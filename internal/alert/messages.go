@@ -1,0 +1,166 @@
+package alert
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/state"
+)
+
+// Severities of the messages.
+const (
+	severityCritical = "critical"
+	severityWarning  = "warning"
+	severityInfo     = "info"
+)
+
+// Bounds on what one message quotes, so that it stays well inside what
+// Telegram and Discord accept.
+const (
+	maxQuoted      = 5   // quarantined recordings listed by dataId
+	maxDetailRunes = 300 // an error's own text
+	maxReasonRunes = 160 // a quarantine reason
+)
+
+// sourceNames are the sources as people know them.
+var sourceNames = map[string]string{"dtac": "DTAC One Call", "3cx": "3CX"}
+
+// sourceName is "DTAC One Call (dtac)", or the bare name of a source it
+// does not know.
+func sourceName(key string) string {
+	if n, ok := sourceNames[key]; ok {
+		return fmt.Sprintf("%s (%s)", n, key)
+	}
+	return key
+}
+
+// when formats t for a message, in the calls' zone.
+func (a *Alerter) when(t time.Time) string { return t.In(a.loc).Format("2006-01-02 15:04 -07:00") }
+
+// passes is "1 pass" or "n passes".
+func passes(n int) string {
+	if n == 1 {
+		return "1 pass"
+	}
+	return fmt.Sprintf("%d passes", n)
+}
+
+// alertFor is the critical message of a raised incident.
+func (a *Alerter) alertFor(inc state.Incident) state.Delivery {
+	if inc.Key == TokenKey {
+		return state.Delivery{
+			Key: inc.Key, Kind: KindToken, Severity: severityCritical,
+			Title: "syncd: CRK refuses syncd's API token",
+			Body: fmt.Sprintf("Since %s, CRK has refused the API token syncd sends call recordings with: %s.\n"+
+				"No recording reaches CRK until CRK_API_TOKEN is replaced with a working token "+
+				"(scope manage_call_recording, and manage_notifications for these alerts). "+
+				"syncd keeps the recordings and sends them once the token works.",
+				a.when(inc.Since), inc.LastError),
+		}
+	}
+	name := sourceName(inc.Key)
+	return state.Delivery{
+		Key: inc.Key, Kind: KindSourceDown, Severity: severityCritical,
+		Title: fmt.Sprintf("syncd: syncing from %s has stopped", name),
+		Body: fmt.Sprintf("syncd has failed to sync call recordings from %s %s in a row, since %s.\n"+
+			"Last error: %s.\n"+
+			"New recordings from this source do not reach CRK until this is fixed. "+
+			"syncd keeps trying on its schedule and catches up afterwards.",
+			name, passes(inc.Failures), a.when(inc.Since), inc.LastError),
+	}
+}
+
+// recoveryFor is the info message that closes an alerted incident.
+func (a *Alerter) recoveryFor(inc state.Incident, now time.Time) state.Delivery {
+	if inc.Key == TokenKey {
+		return state.Delivery{
+			Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
+			Title: "syncd: CRK accepts syncd's API token again",
+			Body: fmt.Sprintf("Recordings reach CRK again as of %s; CRK had refused the token since %s.",
+				a.when(now), a.when(inc.Since)),
+		}
+	}
+	name := sourceName(inc.Key)
+	return state.Delivery{
+		Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
+		Title: fmt.Sprintf("syncd: syncing from %s works again", name),
+		Body: fmt.Sprintf("syncd synced %s successfully again at %s, after %s failed in a row since %s.",
+			name, a.when(now), passes(inc.Failures), a.when(inc.Since)),
+	}
+}
+
+type quarantinedItem struct{ source, dataID, reason string }
+
+// quarantineFor is the warning about the recordings one round quarantined.
+func (a *Alerter) quarantineFor(items []quarantinedItem) state.Delivery {
+	n := len(items)
+	noun := "recordings"
+	if n == 1 {
+		noun = "recording"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The last pass put %d %s in quarantine: syncd will not send them again by itself.\n", n, noun)
+	for _, it := range items[:min(n, maxQuoted)] {
+		fmt.Fprintf(&b, "- %s (%s): %s\n", it.dataID, it.source, clip(a.scrub(it.reason), maxReasonRunes))
+	}
+	if n > maxQuoted {
+		fmt.Fprintf(&b, "and %d more.\n", n-maxQuoted)
+	}
+	b.WriteString("`syncd -status` lists them with their reasons; `syncd -retry-quarantined` sends them again once the cause is fixed.")
+	return state.Delivery{
+		Kind: KindQuarantine, Severity: severityWarning,
+		Title: fmt.Sprintf("syncd: %d %s quarantined", n, noun),
+		Body:  b.String(),
+	}
+}
+
+// testMessage is what SendTest sends.
+func testMessage() state.Delivery {
+	return state.Delivery{
+		Kind: KindTest, Severity: severityInfo,
+		Title: "syncd: test alert",
+		Body: "This is a test message from syncd -test-connection -send-test-alert. " +
+			"syncd sends its alerts about failing syncs here.",
+	}
+}
+
+// plainError says in plain words what went wrong, then quotes the error,
+// scrubbed and shortened.
+func (a *Alerter) plainError(err error) string {
+	return fmt.Sprintf("%s (%s)", plainWords(err), clip(a.scrub(err.Error()), maxDetailRunes))
+}
+
+// plainWords is what err means, for the owner of the business.
+func plainWords(err error) string {
+	var ne *sink.NetError
+	var ae *sink.APIError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, sink.ErrTokenDisabled):
+		return "CRK says the token was revoked"
+	case errors.Is(err, sink.ErrInvalidToken):
+		return "CRK says the token is wrong or has expired"
+	case errors.Is(err, sink.ErrInsufficientScope):
+		return "CRK says the token lacks a permission syncd needs"
+	case sink.IsAuth(err):
+		return "CRK refused syncd's API key or business id"
+	case errors.As(err, &ne):
+		return "CRK could not be reached"
+	case errors.As(err, &ae):
+		return "CRK answered with an error"
+	case errors.Is(err, connectors.ErrAuth):
+		return "the phone system refused syncd's login: check the user name and password (or API client) syncd uses"
+	case errors.Is(err, connectors.ErrForbidden):
+		return "the phone system accepted the login but does not let this account read recordings"
+	case errors.As(err, &netErr) && netErr.Timeout(): // context.DeadlineExceeded too
+		return "the phone system did not answer in time"
+	case errors.As(err, &netErr):
+		return "the phone system could not be reached"
+	}
+	return "the pass failed"
+}
