@@ -37,7 +37,7 @@ type fakes struct {
 	env  map[string]string
 }
 
-func newFakes(t *testing.T, n int) *fakes {
+func newFakes(t testing.TB, n int) *fakes {
 	t.Helper()
 	c, err := crk.Start(crk.Options{
 		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}, {ID: "b2", Name: "Acme Support", Slug: "acme-support"}},
@@ -60,7 +60,7 @@ func newFakes(t *testing.T, n int) *fakes {
 	now := time.Now().UTC().Truncate(time.Second)
 	for i := range n {
 		d.Add(fakedtac.Recording{
-			ID: int64(1000 + i), Timestamp: now.Add(-3*time.Hour + time.Duration(i)*time.Minute), Duration: 60,
+			ID: int64(1000 + i), Timestamp: now.Add(-4*time.Hour + time.Duration(i)*time.Minute/2), Duration: 60,
 			LocalParty: "+66898765432", RemoteParty: "0812345678", Direction: []string{"IN", "OUT"}[i%2],
 			FirstName: "Somchai", LastName: "Jaidee", Audio: fakeaudio.Audio{Seed: uint64(i), Size: 10_000},
 		})
@@ -234,7 +234,7 @@ func TestTestConnection(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -244,7 +244,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func get(t *testing.T, url string) (int, string) {
+func get(t testing.TB, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -256,7 +256,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -533,3 +533,26 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestPutMany(t *testing.T) {
+	s := openTemp(t, newClock())
+	base := time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)
+	rs := make([]Record, 0, 300)
+	for i := range 300 {
+		rs = append(rs, fillRecord(i, base))
+	}
+	if err := s.PutMany(t.Context(), "dtac", rs); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countsOf(mustSummary(t, s, "dtac")), fillCounts(300); got != want {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+	r, ok, err := s.Get(t.Context(), "dtac", rs[7].ID)
+	if err != nil || !ok || r.DataID != rs[7].DataID || r.Updated.IsZero() {
+		t.Fatalf("Get after PutMany: %+v, %v, %v", r, ok, err)
+	}
+	bad := []Record{fillRecord(1, base), {ID: ""}}
+	if err := s.PutMany(t.Context(), "dtac", bad); err == nil {
+		t.Fatal("PutMany took a record without an id")
+	}
+}
