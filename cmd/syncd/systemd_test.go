@@ -9,26 +9,25 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 func TestWatchdogWithholdsPingsFromAStuckPass(t *testing.T) {
-	now := time.Unix(1_000_000, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock := fakeclock.New(time.Unix(1_000_000, 0))
 	alive := func() error { return nil }
-	w := newWatchdog(time.Minute, clock)
+	w := newWatchdog(time.Minute, clock.Now)
 
-	advance(time.Hour) // idle between passes: alive
+	clock.Advance(time.Hour) // idle between passes: alive
 	if err := w.check(alive); err != nil {
 		t.Fatalf("idle daemon: %v", err)
 	}
 	w.passStarted()
-	advance(50 * time.Second)
+	clock.Advance(50 * time.Second)
 	if err := w.check(alive); err != nil {
 		t.Fatalf("a pass 50 s in: %v", err)
 	}
-	advance(20 * time.Second)
+	clock.Advance(20 * time.Second)
 	if err := w.check(alive); err == nil || !strings.Contains(err.Error(), "no progress for 1m10s") {
 		t.Fatalf("a pass stuck 70 s: %v", err)
 	}
@@ -37,7 +36,7 @@ func TestWatchdogWithholdsPingsFromAStuckPass(t *testing.T) {
 		t.Fatalf("after progress: %v", err)
 	}
 	w.passEnded()
-	advance(time.Hour)
+	clock.Advance(time.Hour)
 	if err := w.check(alive); err != nil {
 		t.Fatalf("after the pass: %v", err)
 	}

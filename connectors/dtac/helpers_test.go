@@ -174,21 +174,3 @@ func (s *spy) requests() []seenRequest {
 	defer s.mu.Unlock()
 	return append([]seenRequest(nil), s.seen...)
 }
-
-// fakeClock is a settable clock for the fake's token lifetimes.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -246,7 +247,7 @@ func TestTokenExpiry(t *testing.T) {
 		}
 	})
 	t.Run("after idle time", func(t *testing.T) {
-		clk := &fakeClock{now: t0}
+		clk := fakeclock.New(t0)
 		fake := startFake(t, fakedtac.Options{TokenTTL: 30 * time.Minute, Now: clk.Now})
 		addRecordings(fake, 2, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
 		c := newTestConnector(t, fake.URL(), testPass, 5)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 	fake "github.com/crkai/syncd/internal/fake/threecx"
 )
 
@@ -19,7 +20,7 @@ type runStats struct {
 // log-ins.
 func simulate(tb testing.TB, unit time.Duration, noExp bool, span, step time.Duration, callers int) runStats {
 	tb.Helper()
-	clock := fake.NewClock(base)
+	clock := fakeclock.New(base)
 	srv := startFake(tb, fake.Options{ExpiresIn: 60, ExpiresUnit: unit, NoExpClaim: noExp, Now: clock.Now})
 	addRange(srv, 1, 1, base, fake.InboundExternal)
 	c := connect(tb, srv.URL(), clientConfig(), clock.Now)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 	fake "github.com/crkai/syncd/internal/fake/threecx"
 )
 
@@ -157,7 +158,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 		{"seconds, no exp claim", fake.Options{ExpiresUnit: time.Second, NoExpClaim: true}, time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := fake.NewClock(base)
+			clock := fakeclock.New(base)
 			tc.opts.Now = clock.Now
 			srv := startFake(t, tc.opts)
 			addRange(srv, 1, 3, base, fake.InboundExternal)
@@ -207,7 +208,7 @@ func TestTokenRenewedOnceOn401(t *testing.T) {
 // then an expired one: each time exactly one log-in, never two at once.
 func TestOneLoginAtATime(t *testing.T) {
 	for _, cfg := range []Config{clientConfig(), userConfig()} {
-		clock := fake.NewClock(base)
+		clock := fakeclock.New(base)
 		srv := startFake(t, fake.Options{TokenDelay: 20 * time.Millisecond, ExpiresUnit: time.Second, Now: clock.Now})
 		addRange(srv, 1, 2, base, fake.InboundExternal)
 		c := connect(t, srv.URL(), cfg, clock.Now)

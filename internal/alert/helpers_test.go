@@ -17,6 +17,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -36,24 +37,6 @@ const (
 	dtacSecret  = "dtac-Pa55word!"
 	threecxPass = "3cx-cl13nt-s3cret"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // syncBuffer is a log destination safe for concurrent writes.
 type syncBuffer struct {
@@ -80,7 +63,7 @@ var bangkok = time.FixedZone("ICT", 7*60*60)
 type env struct {
 	t     *testing.T
 	crk   *crk.Server
-	clk   *fakeClock
+	clk   *fakeclock.Clock
 	cfg   alert.Config
 	token string
 	path  string
@@ -122,7 +105,7 @@ func newEnv(t *testing.T, cfg alert.Config, token string, edit func(*crk.Options
 	})
 	e := &env{
 		t: t, crk: srv, cfg: cfg, token: token, logs: &syncBuffer{},
-		clk:  &fakeClock{t: time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)},
+		clk:  fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)),
 		path: filepath.Join(t.TempDir(), "syncd.db"),
 	}
 	e.open()

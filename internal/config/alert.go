@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"net/url"
 	"strings"
 	"unicode"
 )
@@ -93,13 +91,8 @@ func (b *builder) alertLink(name, raw string) string {
 	if raw == "" {
 		return ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		b.add(name, "is not a URL: %v", err)
+	u, ok := b.parseURL(name, raw)
+	if !ok {
 		return ""
 	}
 	n := len(b.problems)

@@ -29,13 +29,8 @@ func (b *builder) baseURL(name, raw, def, what string, allowPath bool) string {
 		b.empty(name, def)
 		return ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		b.add(name, "is not a URL: %v", err)
+	u, ok := b.parseURL(name, raw)
+	if !ok {
 		return ""
 	}
 	n := len(b.problems)
@@ -62,6 +57,21 @@ func (b *builder) baseURL(name, raw, def, what string, allowPath bool) string {
 		return ""
 	}
 	return strings.TrimRight(raw, "/")
+}
+
+// parseURL parses raw, recording a problem if it is not a URL. The problem
+// gives only the parser's reason, not raw, which could hold credentials.
+func (b *builder) parseURL(name, raw string) (*url.URL, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		b.add(name, "is not a URL: %v", err)
+		return nil, false
+	}
+	return u, true
 }
 
 // isLoopback reports whether host is localhost or a loopback address

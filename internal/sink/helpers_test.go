@@ -52,24 +52,6 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-// fakeClock is a settable clock for the fake's URL expiry.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // startFake runs the CRK fake with three businesses and the keys above;
 // edit adjusts the options first. The clock is the real one unless edit
 // sets Now.

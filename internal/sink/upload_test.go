@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -167,7 +168,7 @@ func TestUploadErrors(t *testing.T) {
 // TestUploadURLExpires: a URL used past its real expiry (the fake's clock)
 // is expired; creating again gives one that works.
 func TestUploadURLExpires(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC))
 	srv := startFake(t, func(o *crk.Options) { o.Now = clk.Now })
 	srv.SetFaults(crk.Faults{URLExpiry: time.Minute})
 	c := newClient(t, srv.URL(), tokFull, nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/crkai/syncd/connectors/connectortest"
 	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
@@ -94,19 +95,6 @@ func (m *memConn) Open(ctx context.Context, r connectors.Recording) (*connectors
 	return &connectors.Audio{Body: io.NopCloser(mr.audio.Reader()), Size: mr.audio.Size, ContentType: "audio/x-wav"}, nil
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var bangkok = must(time.LoadLocation("Asia/Bangkok"))
 
 func must[T any](v T, err error) T {
@@ -124,7 +112,7 @@ type env struct {
 	crk   *crk.Server
 	sink  *sink.Client
 	conn  *memConn
-	clock *clock
+	clock *fakeclock.Clock
 	path  string
 	store *state.Store
 	sy    *Syncer
@@ -160,7 +148,7 @@ func newEnvWith(t testing.TB, cfg Config, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	e := &env{t: t, crk: srv, conn: newMemConn(), clock: &clock{t: time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)},
+	e := &env{t: t, crk: srv, conn: newMemConn(), clock: fakeclock.New(time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)),
 		path: t.TempDir() + "/syncd.db", transport: &cutTransport{base: http.DefaultTransport.(*http.Transport).Clone()}}
 	if o.transport != nil {
 		o.transport(e.transport.base)

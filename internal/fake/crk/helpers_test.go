@@ -7,9 +7,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 const (
@@ -29,29 +30,11 @@ const (
 	tokOther   = "crk_account_7a7b7c" // account key of u2 (C only)
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // start runs a fake with the standard businesses and keys; edit adjusts
 // the options first.
-func start(t testing.TB, edit func(*Options)) (*Server, *fakeClock) {
+func start(t testing.TB, edit func(*Options)) (*Server, *fakeclock.Clock) {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC))
 	opts := Options{
 		Businesses: []Business{
 			{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"},

@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 const (
@@ -20,19 +20,6 @@ const (
 )
 
 var t0 = time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)
-
-// clock is a settable fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func start(t *testing.T, opts Options) *Server {
 	t.Helper()
@@ -448,7 +435,7 @@ func TestTokenExpiry(t *testing.T) {
 		}
 	})
 	t.Run("by idle time", func(t *testing.T) {
-		clk := &clock{now: t0}
+		clk := fakeclock.New(t0)
 		s := start(t, Options{TokenTTL: 10 * time.Minute, Now: clk.Now})
 		tok := login(t, s)
 		clk.Advance(9 * time.Minute)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 var at0 = time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)
@@ -108,7 +109,7 @@ func claims(t *testing.T, tok string) map[string]any {
 }
 
 func TestClientToken(t *testing.T) {
-	clock := NewClock(at0)
+	clock := fakeclock.New(at0)
 	s := start(t, Options{Now: clock.Now, ExpiresUnit: time.Second, ExpiresIn: 90})
 
 	r := clientToken(t, s, "api", "s3cret")
@@ -150,7 +151,7 @@ func TestClientToken(t *testing.T) {
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	clock := NewClock(at0)
+	clock := fakeclock.New(at0)
 	s := start(t, Options{Now: clock.Now}) // 60, in minutes
 	first := accessToken(t, s, "api")
 	if r := get(t, s, first, "/xapi/v1/Recordings"); r.status != http.StatusOK {
