@@ -156,26 +156,42 @@ func (c *Client) Find(ctx context.Context, dataID string) (*Remote, error) {
 			}
 		}
 		offset += len(p.Items)
-		if len(p.Items) == 0 || offset >= p.Total {
+		// Without a total (undocumented servers), a full page means more.
+		if len(p.Items) == 0 || (p.Total > 0 && offset >= p.Total) || (p.Total <= 0 && len(p.Items) < 200) {
 			return nil, nil
 		}
 	}
 }
 
-// Processed says whether CRK has begun or finished AI processing of r, as
-// far as its listing shows: the transcript or summary exists, or its
-// processingStatus is anything but a value meaning "not started". Only
-// "completed" is documented, so any other non-empty value counts as begun:
-// paying twice is worse than asking an operator to retry by hand.
-func (r *Remote) Processed() bool {
+// Processing is what CRK's listing says of a recording's AI processing.
+type Processing int
+
+const (
+	// NotStarted: no processingStatus (or "none", "not_started") and no
+	// transcript or summary.
+	NotStarted Processing = iota
+	// Started: a transcript or summary exists, or the status names work
+	// queued, under way, done or failed.
+	Started
+	// UnknownProcessing: a status syncd cannot read. Only "completed" is
+	// documented; for any other value syncd cannot tell whether asking
+	// again would pay twice, so it asks a person instead.
+	UnknownProcessing
+)
+
+// Processing reads r's processingStatus.
+func (r *Remote) Processing() Processing {
 	if r.TranscriptURL != "" || r.SummaryURL != "" {
-		return true
+		return Started
 	}
 	switch strings.ToLower(strings.TrimSpace(r.ProcessingStatus)) {
-	case "", "none", "new", "uploaded", "not_started", "idle", "waiting_audio", "awaiting_audio", "created":
-		return false
+	case "", "none", "not_started":
+		return NotStarted
+	case "completed", "complete", "done", "processing", "in_progress", "queued", "pending", "running",
+		"transcribing", "transcribed", "summarizing", "summarising", "summarized", "extracting", "failed", "error":
+		return Started
 	}
-	return true
+	return UnknownProcessing
 }
 
 // flexString decodes a JSON string or number (ids may be either).

@@ -88,8 +88,10 @@ func (id *Identity) Authorize(businessID string) error {
 
 // CanVerify says whether the token may read recordings back, which syncd
 // needs to tell, after a crash, whether a re-extraction already went through.
+// view_recording_self is not enough: it shows only recordings linked to the
+// token's user, and syncd's are linked to nobody.
 func (id *Identity) CanVerify() error {
-	if id.Has(ScopeViewAll) || id.Has(ScopeViewSelf) {
+	if id.Has(ScopeViewAll) {
 		return nil
 	}
 	return fmt.Errorf("the token lacks %s: after a crash between asking for AI processing and recording it, syncd cannot check CRK and will quarantine those recordings instead of paying twice", ScopeViewAll)

@@ -55,6 +55,9 @@ func TestWhoAmIAndAuthorize(t *testing.T) {
 			authorize: map[string]string{
 				"": "the token lacks the scope manage_call_recording that syncd needs (it has: view_recording_self): create a token with it",
 			},
+			// view_recording_self shows only recordings linked to the
+			// token's user, and syncd's are linked to nobody.
+			canVerify: lacksView,
 		},
 		{
 			name: "business key without any scope", token: tokNone,

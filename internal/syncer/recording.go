@@ -93,19 +93,28 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 	}
 	if r.Step == state.ReextractSent {
 		// A previous try asked for AI processing and did not learn the
-		// answer. Ask CRK before paying again.
+		// answer. Ask CRK before paying again. Where CRK cannot tell, the
+		// recording is quarantined at the step a person's retry should
+		// resume from: asking again (uploaded), or creating it again.
 		remote, err := s.sink.Find(ctx, r.DataID)
 		switch {
 		case errors.Is(err, sink.ErrInsufficientScope):
+			r.Step = state.Uploaded
 			return sent, fmt.Errorf("%w: %w", errUnverifiable, err)
 		case err != nil:
 			return sent, fmt.Errorf("checking whether CRK processed %s: %w", r.DataID, err)
 		case remote == nil:
-			r.Step = state.Pending // CRK does not hold it: start again
-			return sent, fmt.Errorf("CRK no longer holds %s: it will be created again", r.DataID)
-		case remote.Processed():
+			// Created, yet not listed: deleted at CRK, or a token that may
+			// not read it. Creating it again would pay for it again.
+			r.Step = state.Pending
+			return sent, fmt.Errorf("%w: CRK does not list %s, which syncd created (deleted there?)", errUnverifiable, r.DataID)
+		case remote.Processing() == sink.Started:
 			r.Step = state.Done
 			return sent, s.put(ctx, src, r)
+		case remote.Processing() == sink.UnknownProcessing:
+			r.Step = state.Uploaded
+			return sent, fmt.Errorf("%w: CRK shows processingStatus %q for %s; if it was not processed, run syncd -retry-quarantined",
+				errUnverifiable, remote.ProcessingStatus, r.DataID)
 		}
 	}
 	r.Step = state.ReextractSent

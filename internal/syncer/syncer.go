@@ -111,6 +111,9 @@ type Plan struct {
 	From, To time.Time
 	Listed   []connectors.Recording
 	Todo     []connectors.Recording
+	// Vanished are records the state file holds as pending, inside the
+	// window, that the source no longer lists: a pass quarantines them.
+	Vanished []state.Record
 	known    map[string]state.Record
 }
 
@@ -127,6 +130,15 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 	from := to.Add(-s.cfg.Backfill)
 	if ok {
 		from = cursor.Add(-s.cfg.Lookback)
+	}
+	// A recording still pending in the state file (one moved back from
+	// quarantine, say) pulls the window back to it, wherever the cursor is.
+	pending, err := s.store.Pending(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("reading the pending recordings of %s: %w", src, err)
+	}
+	if len(pending) > 0 && !pending[0].CallAt.IsZero() && pending[0].CallAt.Before(from) {
+		from = pending[0].CallAt
 	}
 	p := &Plan{Source: src, From: from, To: to}
 	if !from.Before(to) {
@@ -152,6 +164,11 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 			continue
 		}
 		p.Todo = append(p.Todo, r)
+	}
+	for _, r := range pending {
+		if !seen[r.ID] && !r.CallAt.IsZero() && !r.CallAt.Before(from) && r.CallAt.Before(to) {
+			p.Vanished = append(p.Vanished, r)
+		}
 	}
 	return p, nil
 }
@@ -202,6 +219,15 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	}
 	if s.m != nil {
 		s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
+	}
+
+	for _, r := range p.Vanished {
+		why := "the source no longer lists this recording (deleted there?)"
+		if err := s.quarantine(ctx, src, &r, why); err != nil {
+			return res, err
+		}
+		res.Quarantined++
+		res.Items = append(res.Items, Item{Recording: connectors.Recording{ID: r.ID, DataID: r.DataID, CallAt: r.CallAt}, Quarantined: why})
 	}
 
 	var mu sync.Mutex

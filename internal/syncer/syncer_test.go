@@ -220,22 +220,24 @@ func TestCrashAtEveryStep(t *testing.T) {
 }
 
 // TestReextractAnswerLost: the reextract's answer is lost (connection
-// dropped after CRK acted). Whatever processingStatus CRK shows, syncd
-// checks before asking again and never pays twice; and when CRK shows the
-// request did not go through, it asks again.
+// dropped after CRK acted, or a 500 before it did). syncd checks CRK before
+// asking again and never pays twice on its own: a status that says work
+// began ends the recording, no status sends again, and a status it cannot
+// read quarantines the recording, which a person's retry then asks again.
 func TestReextractAnswerLost(t *testing.T) {
 	for _, tc := range []struct {
-		before, after string
-		dropAfterWork bool // false: fail before CRK acted (500)
-		wantReextract int
+		before, after  string
+		dropAfterWork  bool // false: fail before CRK acted (500)
+		wantReextract  int
+		wantQuarantine bool
 	}{
-		{"", "completed", true, 1},
-		{"", "processing", true, 1},
-		{"", "queued", true, 1},
-		{"uploaded", "pending", true, 1},
-		{"", "completed", false, 1},
-		{"uploaded", "completed", false, 1},
-		{"", "something_new", true, 1},
+		{"", "completed", true, 1, false},
+		{"", "processing", true, 1, false},
+		{"", "queued", true, 1, false},
+		{"", "pending", true, 1, false},
+		{"", "completed", false, 1, false},
+		{"uploaded", "completed", false, 0, true},
+		{"", "something_new", true, 1, true},
 	} {
 		t.Run(fmt.Sprintf("%q→%q/drop=%v", tc.before, tc.after, tc.dropAfterWork), func(t *testing.T) {
 			e := newEnv(t, Config{PassTries: 1})
@@ -260,8 +262,24 @@ func TestReextractAnswerLost(t *testing.T) {
 			if got.Reextracts != tc.wantReextract {
 				t.Fatalf("%d reextracts, want %d", got.Reextracts, tc.wantReextract)
 			}
-			if r, _, _ := e.store.Get(t.Context(), "mem", ids[0]); r.Step != state.Done {
-				t.Fatalf("step %s, want done", r.Step)
+			r, _, _ = e.store.Get(t.Context(), "mem", ids[0])
+			if !tc.wantQuarantine {
+				if r.Step != state.Done || r.Quarantined != "" {
+					t.Fatalf("record %+v, want done", r)
+				}
+				return
+			}
+			if !strings.Contains(r.Quarantined, "cannot tell whether AI processing was already asked for") || r.Step != state.Uploaded {
+				t.Fatalf("record %+v, want quarantined as unverifiable, to resume at uploaded", r)
+			}
+			// A person who checked decides to ask again.
+			if _, err := e.store.RetryQuarantined(t.Context(), "mem"); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(5 * time.Minute)
+			e.pass()
+			if got, _ := e.crk.Recording("b1", "mem-"+ids[0]); got.Reextracts != tc.wantReextract+1 {
+				t.Fatalf("after the retry: %d reextracts, want %d", got.Reextracts, tc.wantReextract+1)
 			}
 		})
 	}
@@ -318,5 +336,65 @@ func TestDrainingStopsStartingRecordings(t *testing.T) {
 	res, err := e.sy.Run(t.Context(), e.conn, draining)
 	if err != nil || res.Synced != 0 {
 		t.Fatalf("draining pass: %+v, %v; want nothing started", res, err)
+	}
+}
+
+// TestRetryLongAfterTheCursorMoved: a recording quarantined hours ago and
+// moved back to pending by hand is sent by the next pass, although the
+// cursor is far past it; one the source no longer lists is quarantined
+// again with that reason instead of holding the window back for ever.
+func TestRetryLongAfterTheCursorMoved(t *testing.T) {
+	e := newEnv(t, Config{Lookback: time.Hour})
+	now := e.clock.Now()
+	e.conn.add("old", now.Add(-30*time.Minute), 100, connectortest.Gone)
+	e.conn.add("deleted", now.Add(-20*time.Minute), 100, connectortest.Gone)
+	if res := e.pass(); res.Quarantined != 2 {
+		t.Fatalf("first pass %+v, want both quarantined", res)
+	}
+	for range 6 { // three hours of passes: the cursor is far past them
+		e.clock.Advance(30 * time.Minute)
+		e.pass()
+	}
+	e.conn.set("old", func(m *memRec) { m.state = connectortest.Ready })
+	e.conn.mu.Lock()
+	delete(e.conn.recs, "deleted")
+	e.conn.mu.Unlock()
+	if n, err := e.store.RetryQuarantined(t.Context(), "mem"); err != nil || n != 2 {
+		t.Fatalf("retry: %d, %v", n, err)
+	}
+	e.clock.Advance(5 * time.Minute)
+	res := e.pass()
+	if _, ok := e.crk.Recording("b1", "mem-old"); !ok || res.Synced != 1 {
+		t.Fatalf("pass after the retry %+v: the retried recording was not sent", res)
+	}
+	r, _, _ := e.store.Get(t.Context(), "mem", "deleted")
+	if !strings.Contains(r.Quarantined, "no longer lists") || res.Quarantined != 1 {
+		t.Fatalf("the recording gone from the source: %+v (pass %+v)", r, res)
+	}
+	// The window is back to normal: the next pass starts at cursor − lookback.
+	e.clock.Advance(5 * time.Minute)
+	if res := e.pass(); !res.From.Equal(e.clock.Now().Add(-5*time.Minute - time.Hour)) {
+		t.Fatalf("window from %s after the retries, want cursor − lookback", res.From)
+	}
+}
+
+// TestTokenThatSeesOnlyItsOwnRecordings: with view_recording_self the
+// check after a lost reextract answer finds nothing. syncd must not take
+// that as "gone" and create and pay again: it quarantines, to be re-created
+// by a person's retry.
+func TestTokenThatSeesOnlyItsOwnRecordings(t *testing.T) {
+	e := newEnvWith(t, Config{PassTries: 1}, envOptions{crk: func(o *crk.Options) {
+		o.Tokens[testToken] = crk.Token{Level: crk.LevelBusiness, BusinessID: "b1", UserID: "u1",
+			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewSelf}}
+	}})
+	ids := addN(e, 1, 100)
+	e.crk.DropNext(crk.EndpointReextract, 1)
+	e.pass()
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	got, _ := e.crk.Recording("b1", "mem-"+ids[0])
+	r, _, _ := e.store.Get(t.Context(), "mem", ids[0])
+	if got.Reextracts != 1 || got.Creates != 1 || !strings.Contains(r.Quarantined, "CRK does not list") || r.Step != state.Pending {
+		t.Fatalf("CRK %+v, record %+v: want one create, one reextract, and the recording quarantined", got, r)
 	}
 }
