@@ -48,8 +48,8 @@ func corruptError(path string, cause error) error {
 		kind:  ErrCorrupt,
 		cause: cause,
 		msg: fmt.Sprintf("state file %s is corrupt (%v): move it aside (mv %s %s.corrupt) and start syncd again; "+
-			"nothing is sent to CRK twice because CRK's create is idempotent by dataId, "+
-			"but recordings in flight may be re-checked", path, cause, path, path),
+			"the first pass then looks back SYNCD_BACKFILL and checks with CRK which of those recordings it already "+
+			"processed (this needs a token with view_recording_all), so that none is paid for twice", path, cause, path, path),
 	}
 }
 

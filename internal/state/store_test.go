@@ -374,8 +374,8 @@ func assertCorruptIn(t *testing.T, err error, op, path, cause string) {
 	wantErrIs(t, err, ErrCorrupt)
 	prefix := op + "state file " + path + " is corrupt ("
 	suffix := "): move it aside (mv " + path + " " + path + ".corrupt) and start syncd again; " +
-		"nothing is sent to CRK twice because CRK's create is idempotent by dataId, " +
-		"but recordings in flight may be re-checked"
+		"the first pass then looks back SYNCD_BACKFILL and checks with CRK which of those recordings it already " +
+		"processed (this needs a token with view_recording_all), so that none is paid for twice"
 	if cause != "" {
 		if want := prefix + cause + suffix; err.Error() != want {
 			t.Errorf("error = %q\nwant    %q", err, want)

@@ -280,6 +280,10 @@ func (t *timedSink) Reextract(ctx context.Context, id string) error {
 	return t.s.Reextract(ctx, id)
 }
 
+func (t *timedSink) List(ctx context.Context, q sink.Query) (sink.Page, error) {
+	return t.s.List(ctx, q)
+}
+
 func (t *timedSink) Find(ctx context.Context, dataID string) (*sink.Remote, error) {
 	defer t.find.since(time.Now())
 	return t.s.Find(ctx, dataID)

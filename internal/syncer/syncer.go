@@ -27,6 +27,7 @@ type Sink interface {
 	Upload(ctx context.Context, uploadURL, contentType string, body io.Reader, size int64) error
 	Reextract(ctx context.Context, id string) error
 	Find(ctx context.Context, dataID string) (*sink.Remote, error)
+	List(ctx context.Context, q sink.Query) (sink.Page, error)
 }
 
 // Config tunes a Syncer. Zero values take the defaults of DESIGN.md.
@@ -114,7 +115,10 @@ type Plan struct {
 	// Vanished are records the state file holds as pending, inside the
 	// window, that the source no longer lists: a pass quarantines them.
 	Vanished []state.Record
-	known    map[string]state.Record
+	// First is true when the source has no cursor yet: a new install, or a
+	// state file started afresh.
+	First bool
+	known map[string]state.Record
 }
 
 // Plan lists the source's window and compares it with the state file. It
@@ -140,7 +144,7 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 	if len(pending) > 0 && !pending[0].CallAt.IsZero() && pending[0].CallAt.Before(from) {
 		from = pending[0].CallAt
 	}
-	p := &Plan{Source: src, From: from, To: to}
+	p := &Plan{Source: src, From: from, To: to, First: !ok}
 	if !from.Before(to) {
 		return p, nil
 	}
@@ -221,6 +225,16 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 		s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
 	}
 
+	if p.First && len(p.Todo) > 0 {
+		var se *stateError
+		if err := s.reconcile(ctx, p); errors.As(err, &se) {
+			return res, err
+		} else if err != nil {
+			s.log.Warn("could not ask CRK which recordings of the first window it already holds; sending them all (CRK's create is idempotent, but AI processing may be asked again for ones it processed before)",
+				"source", src, "err", err)
+		}
+		res.New = len(p.Todo)
+	}
 	for _, r := range p.Vanished {
 		why := "the source no longer lists this recording (deleted there?)"
 		if err := s.quarantine(ctx, src, &r, why); err != nil {

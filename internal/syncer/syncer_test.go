@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -396,5 +397,31 @@ func TestTokenThatSeesOnlyItsOwnRecordings(t *testing.T) {
 	r, _, _ := e.store.Get(t.Context(), "mem", ids[0])
 	if got.Reextracts != 1 || got.Creates != 1 || !strings.Contains(r.Quarantined, "CRK does not list") || r.Step != state.Pending {
 		t.Fatalf("CRK %+v, record %+v: want one create, one reextract, and the recording quarantined", got, r)
+	}
+}
+
+// TestLostStateFileDoesNotPayTwice: the state file is lost after a pass
+// (moved aside as corrupt). The next, first pass of a fresh file asks CRK
+// which recordings of its window it already processed and sends only the
+// rest; with a token that cannot list, it still syncs (creates are
+// idempotent) and says why it may ask again.
+func TestLostStateFileDoesNotPayTwice(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := addN(e, 5, 100)
+	e.pass()
+	e.store.Close()
+	if err := os.Rename(e.path, e.path+".corrupt"); err != nil {
+		t.Fatal(err)
+	}
+	e.open()
+	e.conn.add("new", e.clock.Now().Add(-10*time.Minute), 100, connectortest.Ready)
+	e.clock.Advance(5 * time.Minute)
+	res := e.pass()
+	if res.New != 1 || res.Synced != 1 {
+		t.Fatalf("first pass on a fresh state file: %+v, want only the new recording sent", res)
+	}
+	e.checkAllOnce(append(ids, "new")...)
+	if sum, _ := e.store.Summary(t.Context(), "mem"); sum.Done != 6 {
+		t.Fatalf("summary %+v, want the 5 reconciled and the new one done", sum)
 	}
 }
