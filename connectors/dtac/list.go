@@ -58,11 +58,19 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		noID       int
 		warnedHost bool
 		latest     time.Time // the newest start seen since the query began
+		descending bool      // a row started before the one listed before it
+		prev       time.Time
 	)
 	keep := func(d *recordingDTO) {
 		r, ok := c.recording(d, phones)
-		if ok && r.CallAt.After(latest) {
-			latest = r.CallAt
+		if ok && !r.CallAt.IsZero() {
+			if r.CallAt.Before(prev) {
+				descending = true
+			}
+			prev = r.CallAt
+			if r.CallAt.After(latest) {
+				latest = r.CallAt
+			}
 		}
 		switch {
 		case !ok:
@@ -101,13 +109,19 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			// start seen: rows listed twice are dropped by id. Without
 			// progress the listing would be incomplete, so it fails rather
 			// than let the cursor pass recordings never seen.
+			if descending {
+				// Resuming from the newest start is only sound when the
+				// portal lists oldest first; its order is not documented.
+				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached and it does not list oldest first: cannot list the window completely",
+					c.host)
+			}
 			resume := latest.UTC().Truncate(time.Second)
 			if !resume.After(start) {
 				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached within one second (%s): cannot list the window completely",
 					c.host, start.Format(time.RFC3339))
 			}
 			c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again from the newest recording seen", "from", resume, "page", page)
-			start = resume
+			start, prev = resume, time.Time{}
 			u = c.pageURL(start, end, 1)
 			clear(firstIDs)
 			clear(fetched)

@@ -199,6 +199,9 @@ func TestListCraftedPortal(t *testing.T) {
 		{"limitReached that ignores the new start fails", func(n int) (int, string, string) {
 			return 200, js, `{"objects":[` + objs(2*n-1, 2*n) + `],"nextPageUri":"/orktrack/rest/recordings?page=` + strconv.Itoa(n+1) + `","limitReached":true,"pageSize":2}`
 		}, 0, 2, "the portal's result limit was reached within one second"},
+		{"limitReached newest first fails", func(n int) (int, string, string) {
+			return 200, js, `{"objects":[` + objs(9, 9) + `,` + objs(8, 8) + `],"nextPageUri":null,"limitReached":true,"pageSize":2}`
+		}, 0, 1, "the portal's result limit was reached and it does not list oldest first"},
 		{"null objects", func(n int) (int, string, string) {
 			return 200, js, `{"objects":null,"nextPageUri":"/x?page=2"}`
 		}, 0, 1, ""},

@@ -65,24 +65,25 @@ func (e *DeliveryError) Is(target error) bool { return target == ErrDeliveryFail
 // ({"ok": false}) is a *DeliveryError, never retried here: the caller sends
 // again on a later pass.
 func (c *Client) Notify(ctx context.Context, n Notification) error {
-	var out struct {
-		OK    *bool           `json:"ok"`
-		Error json.RawMessage `json:"error"`
-	}
+	var raw json.RawMessage
 	err := c.do(ctx, call{
-		endpoint: "notify", method: http.MethodPost, path: "notifications/send", data: true,
+		endpoint: "notify", method: http.MethodPost, path: "notifications/send", data: true, optionalOut: true,
 		body: notifyBody{
 			Channel: n.Channel, ChatID: n.ChatID, WebhookID: n.WebhookID,
 			Title: n.Title, Body: n.Body, Link: n.Link, Severity: n.Severity,
 		},
-		out: &out,
+		out: &raw,
 	})
 	if err != nil {
 		return err
 	}
 	// Only an explicit false is a failure: the documentation shows
 	// {"ok": false} for failures and does not pin down the success body.
-	if out.OK == nil || *out.OK {
+	var out struct {
+		OK    *bool           `json:"ok"`
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &out) != nil || out.OK == nil || *out.OK {
 		return nil
 	}
 	return &DeliveryError{Channel: n.Channel, Message: gatewayReason(out.Error)}

@@ -120,6 +120,9 @@ type call struct {
 	// others only when the server surely did not act (429, refused dial).
 	idempotent bool
 	data       bool // a data endpoint: X-Business-Id goes along
+	// optionalOut: a 2xx whose body is empty or not JSON still succeeds
+	// (out is left as it was). For answers whose shape is undocumented.
+	optionalOut bool
 }
 
 // maxBody caps the JSON answers the client reads (a page of 200 recordings
@@ -192,7 +195,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 		return nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(cl.out); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(cl.out); err != nil && !cl.optionalOut {
 		return &NetError{Endpoint: cl.endpoint, Err: fmt.Errorf("decoding the %d answer: %w", resp.StatusCode, err), Sent: true}
 	}
 	return nil

@@ -33,6 +33,8 @@ type memRec struct {
 	rec   connectors.Recording
 	audio fakeaudio.Audio
 	state connectortest.AudioState
+	// openErr, when set, is what Open answers.
+	openErr error
 }
 
 func newMemConn() *memConn { return &memConn{recs: map[string]*memRec{}} }
@@ -87,6 +89,8 @@ func (m *memConn) Open(ctx context.Context, r connectors.Recording) (*connectors
 	switch {
 	case !ok:
 		return nil, fmt.Errorf("recording %s: %w", r.ID, connectors.ErrGone)
+	case mr.openErr != nil:
+		return nil, mr.openErr
 	case mr.state == connectortest.Gone:
 		return nil, fmt.Errorf("recording %s: 404: %w", r.ID, connectors.ErrGone)
 	case mr.state == connectortest.NotReady:

@@ -17,6 +17,10 @@ import (
 // asked whether it was. Sending it again might charge the business twice.
 var errUnverifiable = errors.New("cannot tell whether AI processing was already asked for")
 
+// errAudioRefused: the source refuses one recording's audio even after a
+// fresh log-in. It will not fix itself by retrying.
+var errAudioRefused = errors.New("audio refused by the source")
+
 // recording takes one recording as far as it can go in this pass. It
 // returns what happened, whether the recording is finished (done or
 // quarantined), and an error only when the whole pass must stop.
@@ -145,6 +149,11 @@ func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connect
 	var sent int64
 	for healed := false; ; healed = true {
 		audio, err := c.Open(ctx, rec)
+		if errors.Is(err, connectors.ErrForbidden) {
+			// Logged in, yet refused this one file: a recording of another
+			// team, say. That is this recording's problem, not the pass's.
+			return sent, fmt.Errorf("%w: the source refuses the audio of %s: %v", errAudioRefused, rec.DataID, err)
+		}
 		if err != nil {
 			return sent, fmt.Errorf("opening the audio of %s: %w", rec.DataID, err)
 		}
@@ -242,7 +251,7 @@ func fatal(err error) bool {
 
 // permanent errors quarantine the recording at once.
 func permanent(err error) bool {
-	return connectors.Permanent(err) || errors.Is(err, errUnverifiable) ||
+	return connectors.Permanent(err) || errors.Is(err, errUnverifiable) || errors.Is(err, errAudioRefused) ||
 		errors.Is(err, sink.ErrUploadRejected) || sink.Permanent(err)
 }
 

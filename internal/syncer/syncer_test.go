@@ -425,3 +425,19 @@ func TestLostStateFileDoesNotPayTwice(t *testing.T) {
 		t.Fatalf("summary %+v, want the 5 reconciled and the new one done", sum)
 	}
 }
+
+// TestAudioRefusedQuarantinesOnlyThatRecording: logged in, the source
+// refuses one file (403 after a fresh log-in): that recording is
+// quarantined and the pass goes on.
+func TestAudioRefusedQuarantinesOnlyThatRecording(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := addN(e, 3, 100)
+	e.conn.set(ids[1], func(m *memRec) {
+		m.openErr = fmt.Errorf("dtac: open the audio: HTTP 403 even with a fresh token: %w", connectors.ErrForbidden)
+	})
+	res := e.pass()
+	r, _, _ := e.store.Get(t.Context(), "mem", ids[1])
+	if res.Synced != 2 || res.Quarantined != 1 || !strings.Contains(r.Quarantined, "refuses the audio") {
+		t.Fatalf("pass %+v, record %+v: want the other two synced and this one quarantined", res, r)
+	}
+}
