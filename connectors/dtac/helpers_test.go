@@ -1,7 +1,6 @@
 package dtac
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakelog"
 )
 
 const (
@@ -34,30 +34,11 @@ func bangkok(t testing.TB) *time.Location {
 	return loc
 }
 
-// logBuffer collects a connector's log lines, to check that no secret is
-// logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // testDeps returns the daemon's dependencies for a test, with debug logs
 // that are checked for secrets when the test ends.
 func testDeps(t testing.TB, secrets ...string) connectors.Deps {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &fakelog.Buffer{}
 	t.Cleanup(func() {
 		for _, s := range append(secrets, testPass) {
 			if strings.Contains(logs.String(), s) {

@@ -1,14 +1,12 @@
 package alert_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakelog"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -38,24 +37,6 @@ const (
 	threecxPass = "3cx-cl13nt-s3cret"
 )
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var bangkok = time.FixedZone("ICT", 7*60*60)
 
 // env is an Alerter over real HTTP against the CRK fake, with a state file
@@ -67,7 +48,7 @@ type env struct {
 	cfg   alert.Config
 	token string
 	path  string
-	logs  *syncBuffer
+	logs  *fakelog.Buffer
 
 	store *state.Store
 	reg   *prometheus.Registry
@@ -104,7 +85,7 @@ func newEnv(t *testing.T, cfg alert.Config, token string, edit func(*crk.Options
 		}
 	})
 	e := &env{
-		t: t, crk: srv, cfg: cfg, token: token, logs: &syncBuffer{},
+		t: t, crk: srv, cfg: cfg, token: token, logs: &fakelog.Buffer{},
 		clk:  fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC)),
 		path: filepath.Join(t.TempDir(), "syncd.db"),
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakelog"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -97,7 +98,7 @@ func startFake(t *testing.T, edit func(*crk.Options)) *crk.Server {
 type client struct {
 	*sink.Client
 	t    *testing.T
-	logs *syncBuffer
+	logs *fakelog.Buffer
 }
 
 // newClient returns a client of baseURL with token. Retries are fast by
@@ -107,7 +108,7 @@ func newClient(t *testing.T, baseURL, token string, edit func(*sink.Config)) *cl
 	t.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
-	logs := &syncBuffer{}
+	logs := &fakelog.Buffer{}
 	cfg := sink.Config{
 		BaseURL:   baseURL,
 		Token:     token,
@@ -188,24 +189,6 @@ func noSecret(t *testing.T, what, s string, extra ...string) {
 	if strings.Contains(s, "Bearer") || strings.Contains(s, "X-Amz-Signature") {
 		t.Errorf("%s holds credentials: %s", what, s)
 	}
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // seen is one request as it reached the fake through a recorder.

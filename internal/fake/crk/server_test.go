@@ -1,7 +1,6 @@
 package crk
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crkai/syncd/internal/fake/fakelog"
 )
 
 // TestConcurrentUse drives every endpoint from many goroutines while the
@@ -86,26 +87,8 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
-	var logs lockedBuffer
+	var logs fakelog.Buffer
 	s, clk := start(t, func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		o.RateLimit, o.Burst = 60, 1
