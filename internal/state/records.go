@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Get is the record id of source; false when the store has none.
@@ -276,9 +277,33 @@ func (s *Store) Prune(ctx context.Context, source string, before time.Time) (int
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("prune done records: %w", err)
 	}
+	if s.readOnly {
+		return 0, fmt.Errorf("prune done records: state file %s: %w", s.path, berrors.ErrDatabaseReadOnly)
+	}
 	bound := indexKey(before, "")
+	// Most passes have nothing to prune: find that out in a read
+	// transaction rather than commit (and fsync) an empty write.
+	due := false
+	err := s.view(func(tx *bolt.Tx) error {
+		return s.eachSource(tx, source, func(name string, b *bolt.Bucket) error {
+			done, err := s.sub(b, name, indexBucket(classDone))
+			if err != nil {
+				return err
+			}
+			if k, _ := done.Cursor().First(); k != nil && bytes.Compare(k[:timeKeyLen], bound) < 0 {
+				due = true
+			}
+			return nil
+		})
+	})
+	if err != nil || !due {
+		if err != nil {
+			err = fmt.Errorf("prune done records: %w", err)
+		}
+		return 0, err
+	}
 	total := 0
-	err := s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		total = 0
 		return s.eachSource(tx, source, func(name string, b *bolt.Bucket) error {
 			recs, err := s.sub(b, name, []byte(bucketRecs))

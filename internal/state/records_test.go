@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var bangkok = time.FixedZone("ICT", 7*60*60)
@@ -554,5 +556,27 @@ func TestPutMany(t *testing.T) {
 	bad := []Record{fillRecord(1, base), {ID: ""}}
 	if err := s.PutMany(t.Context(), "dtac", bad); err == nil {
 		t.Fatal("PutMany took a record without an id")
+	}
+}
+
+// TestPruneWithNothingDueWritesNothing: a pass with nothing to prune must
+// not commit an empty write transaction (an fsync) every time.
+func TestPruneWithNothingDueWritesNothing(t *testing.T) {
+	s := openTemp(t, newClock())
+	base := time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)
+	fill(t, s, "dtac", 10, base)
+	txid := func() (id int) {
+		_ = s.db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	before := txid()
+	if n, err := s.Prune(t.Context(), "dtac", base.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	if got := txid(); got != before {
+		t.Fatalf("Prune with nothing due committed %d transactions", got-before)
+	}
+	if n, err := s.Prune(t.Context(), "dtac", base.Add(24*time.Hour)); err != nil || n == 0 || txid() == before {
+		t.Fatalf("Prune with records due = %d, %v", n, err)
 	}
 }
