@@ -175,6 +175,14 @@ func printStatus(ctx context.Context, store *state.Store, loc *time.Location, w 
 		}
 		fmt.Fprintf(w, "\nsource %s\n  cursor        %s\n  last success  %s\n  done %d, pending %d, quarantined %d\n",
 			src, when(sum.Cursor), when(sum.LastSuccess), sum.Done, sum.Pending, sum.Quarantined)
+		lb, err := store.LoginBackoff(ctx, src)
+		if err != nil {
+			return err
+		}
+		if lb.Refusals > 0 {
+			fmt.Fprintf(w, "  log-in refused %d times in a row; next try after %s (fix the credentials: a changed configuration is tried at once)\n  last refusal: %s\n",
+				lb.Refusals, when(lb.Until), oneLine(lb.LastError))
+		}
 		q, err := store.Quarantined(ctx, src)
 		if err != nil {
 			return err
@@ -192,7 +200,7 @@ func printStatus(ctx context.Context, store *state.Store, loc *time.Location, w 
 }
 
 // retryQuarantined is `syncd -retry-quarantined`.
-func retryQuarantined(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
+func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selection, stdout, stderr io.Writer) int {
 	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {
@@ -203,12 +211,12 @@ func retryQuarantined(ctx context.Context, cfg *config.Config, stdout, stderr io
 		return exitFailed
 	}
 	defer store.Close()
-	n, err := store.RetryQuarantined(ctx, "")
+	n, err := store.RetryQuarantined(ctx, sel)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass sends them\n", n)
+	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", n)
 	return exitOK
 }
 

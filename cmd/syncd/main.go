@@ -17,6 +17,7 @@ import (
 	_ "time/tzdata" // Asia/Bangkok in a distroless image
 
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/state"
 )
 
 // Exit codes of DESIGN.md.
@@ -36,6 +37,8 @@ func main() {
 type options struct {
 	once, dryRun, testConn, status, retryQ, demo, healthcheck, version bool
 	sendTestAlert                                                      bool
+	// with -retry-quarantined: which records
+	retrySource, retryReason, retryDataID string
 }
 
 // run is main without the process: it returns the exit code.
@@ -47,7 +50,10 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.dryRun, "dry-run", false, "like -once, but send nothing to CRK and write no state: print what would be sent")
 	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
 	fs.BoolVar(&o.status, "status", false, "print the state file's summary and quarantine (read-only; works while the daemon runs)")
-	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending")
+	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending (all, or those chosen by -source, -reason, -data-id)")
+	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings (dtac, 3cx)")
+	fs.StringVar(&o.retryReason, "reason", "", "with -retry-quarantined: only recordings whose quarantine reason contains this text")
+	fs.StringVar(&o.retryDataID, "data-id", "", "with -retry-quarantined: only the recording with this dataId")
 	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of DTAC, 3CX and CRK on loopback, then print a summary")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -64,6 +70,10 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	if o.sendTestAlert && !o.testConn {
 		fmt.Fprintln(stderr, "syncd: -send-test-alert goes with -test-connection")
+		return exitConfig
+	}
+	if (o.retrySource != "" || o.retryReason != "" || o.retryDataID != "") && !o.retryQ {
+		fmt.Fprintln(stderr, "syncd: -source, -reason and -data-id go with -retry-quarantined")
 		return exitConfig
 	}
 	if n := countTrue(o.once, o.dryRun, o.testConn, o.status, o.retryQ, o.demo, o.healthcheck, o.version); n > 1 {
@@ -90,7 +100,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	case o.status:
 		return status(ctx, cfg, stdout, stderr)
 	case o.retryQ:
-		return retryQuarantined(ctx, cfg, stdout, stderr)
+		return retryQuarantined(ctx, cfg, state.Selection{Source: o.retrySource, Reason: o.retryReason, DataID: o.retryDataID}, stdout, stderr)
 	case o.testConn:
 		return testConnection(ctx, cfg, log, stdout, o.sendTestAlert)
 	case o.dryRun:

@@ -119,7 +119,8 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 // syncer builds the Syncer of a pass; progress may be nil.
 func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *syncer.Syncer {
 	return syncer.New(syncer.Config{
-		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle,
+		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle, MaxCall: a.cfg.MaxCall,
+		Fingerprint: a.cfg.SourceFingerprint,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
 	}, store, a.crk, a.log, m, time.Now)
 }

@@ -3,6 +3,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"time"
 )
@@ -20,6 +22,7 @@ const (
 	DefaultBackfill       = 24 * time.Hour
 	DefaultLookback       = 2 * time.Hour
 	DefaultSettle         = 2 * time.Minute
+	DefaultMaxCall        = 4 * time.Hour
 	DefaultConcurrency    = 4
 	DefaultLogFormat      = "text"
 	DefaultLogLevel       = slog.LevelInfo
@@ -58,7 +61,9 @@ const (
 //   - SYNCD_PHONE_REGION (TH): region for turning local numbers into E.164.
 //   - SYNCD_BACKFILL (24h): how far back a source's very first pass looks (> 0).
 //   - SYNCD_LOOKBACK (2h): how far behind the cursor every pass looks again (≥ 0).
-//   - SYNCD_SETTLE (2m): recordings younger than this wait for the next pass (≥ 0).
+//   - SYNCD_SETTLE (2m): recordings whose call ended less than this ago wait for the next pass (≥ 0).
+//   - SYNCD_MAX_CALL_DURATION (4h): the longest call expected; every pass also
+//     looks this far behind the cursor, so a long call is sent once it ends (> 0).
 //   - SYNCD_CONCURRENCY (4): recordings in flight at once, 1–64.
 //   - SYNCD_LOG_FORMAT (text): "text" or "json".
 //   - SYNCD_LOG_LEVEL (info): "debug", "info", "warn" or "error".
@@ -110,6 +115,7 @@ type Config struct {
 	Backfill    time.Duration
 	Lookback    time.Duration
 	Settle      time.Duration
+	MaxCall     time.Duration
 	Concurrency int
 	LogFormat   string // "text" or "json"
 	LogLevel    slog.Level
@@ -187,4 +193,26 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	return out
+}
+
+// SourceFingerprint names source's log-in configuration (base URL, user,
+// secret), so that syncd can tell a changed configuration after refused
+// log-ins. It is 32 bits of a SHA-256: enough to notice a change, too few
+// to help anyone guess the secret from the state file where it is kept.
+func (c *Config) SourceFingerprint(source string) string {
+	var parts []string
+	switch source {
+	case "dtac":
+		parts = []string{c.DTAC.BaseURL, c.DTAC.Username, c.DTAC.Password.Reveal()}
+	case "3cx":
+		parts = []string{c.ThreeCX.BaseURL, c.ThreeCX.ClientID, c.ThreeCX.ClientSecret.Reveal(), c.ThreeCX.Username, c.ThreeCX.Password.Reveal()}
+	default:
+		return ""
+	}
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:4])
 }

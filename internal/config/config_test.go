@@ -28,6 +28,7 @@ func defaults() Config {
 		Backfill:    24 * time.Hour,
 		Lookback:    2 * time.Hour,
 		Settle:      2 * time.Minute,
+		MaxCall:     4 * time.Hour,
 		Concurrency: 4,
 		LogFormat:   "text",
 		LogLevel:    slog.LevelInfo,
@@ -81,7 +82,7 @@ func TestLoadGood(t *testing.T) {
 				c.CRK.APIURL, c.CRK.RateLimit = DefaultCRKAPIURL, DefaultRateLimit
 				c.Schedule, c.StatePath, c.ListenAddr = DefaultSchedule, DefaultStatePath, DefaultListenAddr
 				c.PhoneRegion, c.Concurrency = DefaultPhoneRegion, DefaultConcurrency
-				c.Backfill, c.Lookback, c.Settle = DefaultBackfill, DefaultLookback, DefaultSettle
+				c.Backfill, c.Lookback, c.Settle, c.MaxCall = DefaultBackfill, DefaultLookback, DefaultSettle, DefaultMaxCall
 				c.LogFormat, c.LogLevel, c.DTAC.BaseURL = DefaultLogFormat, DefaultLogLevel, DefaultDTACBaseURL
 			},
 		},
@@ -151,6 +152,7 @@ func TestLoadGood(t *testing.T) {
 				"SYNCD_BACKFILL":           "168h",
 				"SYNCD_LOOKBACK":           "0s",
 				"SYNCD_SETTLE":             "0",
+				"SYNCD_MAX_CALL_DURATION":  "90m",
 				"SYNCD_CONCURRENCY":        "64",
 				"SYNCD_LOG_FORMAT":         "JSON",
 				"SYNCD_LOG_LEVEL":          "debug",
@@ -173,6 +175,7 @@ func TestLoadGood(t *testing.T) {
 					ListenAddr:  ":9100",
 					PhoneRegion: "LA",
 					Backfill:    168 * time.Hour,
+					MaxCall:     90 * time.Minute,
 					Concurrency: 64,
 					LogFormat:   "json",
 					LogLevel:    slog.LevelDebug,

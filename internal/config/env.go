@@ -29,6 +29,7 @@ type environment struct {
 	Backfill    string  `env:"SYNCD_BACKFILL, default=24h"`
 	Lookback    string  `env:"SYNCD_LOOKBACK, default=2h"`
 	Settle      string  `env:"SYNCD_SETTLE, default=2m"`
+	MaxCall     string  `env:"SYNCD_MAX_CALL_DURATION, default=4h"`
 	Concurrency string  `env:"SYNCD_CONCURRENCY, default=4"`
 	LogFormat   string  `env:"SYNCD_LOG_FORMAT, default=text"`
 	LogLevel    string  `env:"SYNCD_LOG_LEVEL, default=info"`

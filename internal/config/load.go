@@ -78,6 +78,7 @@ func (b *builder) build() *Config {
 	c.Backfill = b.duration("SYNCD_BACKFILL", e.Backfill, "24h", false)
 	c.Lookback = b.duration("SYNCD_LOOKBACK", e.Lookback, "2h", true)
 	c.Settle = b.duration("SYNCD_SETTLE", e.Settle, "2m", true)
+	c.MaxCall = b.duration("SYNCD_MAX_CALL_DURATION", e.MaxCall, "4h", false)
 	c.Concurrency = b.intRange("SYNCD_CONCURRENCY", e.Concurrency, DefaultConcurrency, 1, MaxConcurrency)
 	c.LogFormat = b.logFormat("SYNCD_LOG_FORMAT", e.LogFormat)
 	c.LogLevel = b.logLevel("SYNCD_LOG_LEVEL", e.LogLevel)

@@ -153,7 +153,7 @@ func TestCreateAnswers(t *testing.T) {
 			want: sink.Created{ID: "r-1", UploadURL: "/storage/b/r-1?X-Amz-Signature=abc"}},
 		{name: "no upload URL", body: `{"id":"r-1"}`, want: sink.Created{ID: "r-1"}},
 		{name: "extra fields", status: 202, body: `{"id":"r-1","uploadUrl":"","processingStatus":"uploaded","meta":{"x":[1,2]}}`,
-			want: sink.Created{ID: "r-1"}},
+			want: sink.Created{ID: "r-1", Status: "uploaded"}},
 		{name: "no id", body: `{"uploadUrl":"http://127.0.0.1:9/x"}`, wantErr: "crk create: the answer for c-1 holds no id"},
 		{name: "null id", body: `{"id":null}`, wantErr: "crk create: the answer for c-1 holds no id"},
 		{name: "id of another type", body: `{"id":true}`,
@@ -199,7 +199,7 @@ func TestAccountKey(t *testing.T) {
 	for _, biz := range []string{bizA, bizB} {
 		c := newClient(t, base, tokAccount, func(c *sink.Config) { c.BusinessID = biz })
 		cr := mustUpload(t, c, "acct-1", 500)
-		if err := c.Reextract(t.Context(), cr.ID); err != nil {
+		if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 			t.Fatal(err)
 		}
 		p, err := c.List(t.Context(), sink.Query{})
@@ -247,7 +247,7 @@ func TestAccountKey(t *testing.T) {
 		c := newClient(t, srv.URL(), tokAccount, func(c *sink.Config) { c.BusinessID = tt.business })
 		before := srv.Count(crk.EndpointCreate) + srv.Count(crk.EndpointReextract) + srv.Count(crk.EndpointList)
 		_, errCreate := c.Create(t.Context(), rec("acct-2"))
-		errReextract := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
+		_, errReextract := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
 		_, errList := c.List(t.Context(), sink.Query{})
 		_, errFind := c.Find(t.Context(), "acct-1")
 		for name, err := range map[string]error{"create": errCreate, "reextract": errReextract, "list": errList, "find": errFind} {

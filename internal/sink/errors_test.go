@@ -86,7 +86,8 @@ func TestErrorCodes(t *testing.T) {
 		{
 			code: "not_found", token: tokFull, endpoint: "reextract", status: 404,
 			call: func(t *testing.T, c *client, _ *crk.Server) error {
-				return c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
+				_, err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
+				return err
 			},
 			message:  "Recording not found",
 			sentinel: sink.ErrNotFound, permanent: true,
@@ -118,7 +119,8 @@ func TestErrorCodes(t *testing.T) {
 			call: func(t *testing.T, c *client, srv *crk.Server) error {
 				cr := mustUpload(t, c, "ie-1", 1000)
 				srv.FailNext(crk.EndpointReextract, http.StatusInternalServerError, 1)
-				return c.Reextract(t.Context(), cr.ID)
+				_, err := c.Reextract(t.Context(), cr.ID)
+				return err
 			},
 			message:  "injected fault",
 			sentinel: sink.ErrInternal, retryable: true,

@@ -161,9 +161,10 @@ func (c *client) Upload(ctx context.Context, uploadURL, contentType string, body
 	return c.check(err, extra...)
 }
 
-func (c *client) Reextract(ctx context.Context, id string) error {
+func (c *client) Reextract(ctx context.Context, id string) (sink.Reextracted, error) {
 	c.t.Helper()
-	return c.check(c.Client.Reextract(ctx, id))
+	out, err := c.Client.Reextract(ctx, id)
+	return out, c.check(err)
 }
 
 func (c *client) List(ctx context.Context, q sink.Query) (sink.Page, error) {

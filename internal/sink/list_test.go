@@ -97,19 +97,19 @@ func TestListFields(t *testing.T) {
 		t.Fatalf("find: %+v, %v", r, err)
 	}
 	if string(r.ID) != cr.ID || r.DataID != "lf-1" || r.CallAt != "2026-05-20T08:14:00+07:00" || r.Direction != "in" ||
-		r.CustomerPhone != "+66812345678" || r.ProcessingStatus != "uploaded" || r.AudioURL != "" || r.TranscriptURL != "" || r.Processing() == sink.Started {
+		r.CustomerPhone != "+66812345678" || r.ProcessingStatus != "uploaded" || r.AudioURL != "" || r.TranscriptURL != "" || r.Completed() {
 		t.Fatalf("before upload: %+v", *r)
 	}
 	if err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 50).Reader(), 50); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = c.Find(t.Context(), "lf-1"); err != nil || r.AudioURL == "" || r.Processing() == sink.Started {
+	if r, err = c.Find(t.Context(), "lf-1"); err != nil || r.AudioURL == "" || r.Completed() {
 		t.Fatalf("after upload: %+v, %v", r, err)
 	}
-	if err := c.Reextract(t.Context(), cr.ID); err != nil {
+	if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = c.Find(t.Context(), "lf-1"); err != nil || r.ProcessingStatus != "completed" || r.TranscriptURL == "" || r.SummaryURL == "" || r.Processing() != sink.Started {
+	if r, err = c.Find(t.Context(), "lf-1"); err != nil || r.ProcessingStatus != "completed" || r.TranscriptURL == "" || r.SummaryURL == "" || !r.Completed() {
 		t.Fatalf("after reextract: %+v, %v", r, err)
 	}
 }
@@ -237,37 +237,30 @@ func TestFindErrors(t *testing.T) {
 	}
 }
 
-func TestProcessing(t *testing.T) {
-	const (
-		no      = sink.NotStarted
-		yes     = sink.Started
-		unknown = sink.UnknownProcessing
-	)
+// TestCompleted: only "completed", a transcript or a summary prove that
+// AI processing was asked for; every other word is undocumented.
+func TestCompleted(t *testing.T) {
 	tests := []struct {
 		status, transcript, summary string
-		want                        sink.Processing
+		want                        bool
 	}{
-		{"", "", "", no},
-		{"none", "", "", no},
-		{"not_started", "", "", no},
-		{"  NONE ", "", "", no},
-		{"completed", "", "", yes},
-		{"COMPLETED", "", "", yes},
-		{"processing", "", "", yes},
-		{"queued", "", "", yes},
-		{"pending", "", "", yes},
-		{"failed", "", "", yes},
-		{"uploaded", "", "", unknown},
-		{"created", "", "", unknown},
-		{"something-new", "", "", unknown},
-		{"", "https://x/transcript", "", yes},
-		{"", "", "https://x/summary", yes},
-		{"uploaded", "https://x/transcript", "", yes},
+		{"", "", "", false},
+		{"none", "", "", false},
+		{"completed", "", "", true},
+		{" COMPLETED ", "", "", true},
+		{"processing", "", "", false},
+		{"queued", "", "", false},
+		{"pending", "", "", false},
+		{"failed", "", "", false},
+		{"uploaded", "", "", false},
+		{"", "https://x/transcript", "", true},
+		{"", "", "https://x/summary", true},
+		{"pending", "https://x/transcript", "", true},
 	}
 	for _, tt := range tests {
 		r := sink.Remote{ProcessingStatus: tt.status, TranscriptURL: tt.transcript, SummaryURL: tt.summary}
-		if got := r.Processing(); got != tt.want {
-			t.Errorf("Processing(%q, transcript %q, summary %q) = %v, want %v", tt.status, tt.transcript, tt.summary, got, tt.want)
+		if got := r.Completed(); got != tt.want {
+			t.Errorf("Completed(%q, transcript %q, summary %q) = %v, want %v", tt.status, tt.transcript, tt.summary, got, tt.want)
 		}
 	}
 }

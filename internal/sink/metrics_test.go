@@ -28,10 +28,10 @@ func TestMetrics(t *testing.T) {
 	}
 	srv.FailNext(crk.EndpointCreate, http.StatusInternalServerError, 1)
 	cr := mustUpload(t, c, "m-1", 100) // create 500, create 201, upload 200
-	if err := c.Reextract(t.Context(), cr.ID); err != nil {
+	if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000"); err == nil {
+	if _, err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000"); err == nil {
 		t.Fatal("reextract of an unknown id passed")
 	}
 	srv.DropNext(crk.EndpointList, 1)

@@ -40,6 +40,9 @@ type Created struct {
 	// UploadURL is where to PUT the audio; "" when CRK sent none (a repeat
 	// for a recording whose audio it already holds, as some servers do).
 	UploadURL string
+	// Status is the processingStatus the answer carried, normalised
+	// (see NormStatus); "" when it carried none.
+	Status string
 }
 
 // Create ingests r's metadata with POST /recordings and asks for a presigned
@@ -48,6 +51,7 @@ func (c *Client) Create(ctx context.Context, r Recording) (Created, error) {
 	var out struct {
 		ID        flexString `json:"id"`
 		UploadURL string     `json:"uploadUrl"`
+		Status    flexString `json:"processingStatus"`
 	}
 	err := c.do(ctx, call{
 		endpoint: "create", method: http.MethodPost, path: "recordings", data: true, idempotent: true,
@@ -69,7 +73,7 @@ func (c *Client) Create(ctx context.Context, r Recording) (Created, error) {
 	if out.ID == "" {
 		return Created{}, &NetError{Endpoint: "create", Err: fmt.Errorf("the answer for %s holds no id", r.DataID), Sent: true}
 	}
-	created := Created{ID: string(out.ID)}
+	created := Created{ID: string(out.ID), Status: NormStatus(string(out.Status))}
 	if out.UploadURL != "" {
 		u, err := c.base.Parse(out.UploadURL) // tolerate a URL relative to the API
 		if err != nil {
@@ -80,14 +84,41 @@ func (c *Client) Create(ctx context.Context, r Recording) (Created, error) {
 	return created, nil
 }
 
+// Reextracted is CRK's answer to a reextract that succeeded.
+type Reextracted struct {
+	// Status is the processingStatus the answer carried, at its top level
+	// or in a "recording" or "data" object, normalised; "" when none. The
+	// answer's shape is undocumented, so it is read where it may be.
+	Status string
+}
+
 // Reextract asks CRK to transcribe and summarise recording id, with POST
 // /recordings/{id}/reextract. Every call costs the business money, so it is
 // retried only when CRK surely did not act (429, a refused connection); on
 // any other failure the caller must find out with Find before asking again.
-func (c *Client) Reextract(ctx context.Context, id string) error {
-	return c.do(ctx, call{
+func (c *Client) Reextract(ctx context.Context, id string) (Reextracted, error) {
+	type status struct {
+		Status flexString `json:"processingStatus"`
+	}
+	var out struct {
+		status
+		Recording *status `json:"recording"`
+		Data      *status `json:"data"`
+	}
+	err := c.do(ctx, call{
 		endpoint: "reextract", method: http.MethodPost, path: "recordings/" + url.PathEscape(id) + "/reextract", data: true,
+		out: &out, optionalOut: true,
 	})
+	if err != nil {
+		return Reextracted{}, err
+	}
+	st := out.Status
+	for _, in := range []*status{out.Recording, out.Data} {
+		if st == "" && in != nil {
+			st = in.Status
+		}
+	}
+	return Reextracted{Status: NormStatus(string(st))}, nil
 }
 
 // Remote is a recording as GET /recordings lists it.
@@ -163,36 +194,20 @@ func (c *Client) Find(ctx context.Context, dataID string) (*Remote, error) {
 	}
 }
 
-// Processing is what CRK's listing says of a recording's AI processing.
-type Processing int
-
-const (
-	// NotStarted: no processingStatus (or "none", "not_started") and no
-	// transcript or summary.
-	NotStarted Processing = iota
-	// Started: a transcript or summary exists, or the status names work
-	// queued, under way, done or failed.
-	Started
-	// UnknownProcessing: a status syncd cannot read. Only "completed" is
-	// documented; for any other value syncd cannot tell whether asking
-	// again would pay twice, so it asks a person instead.
-	UnknownProcessing
-)
-
-// Processing reads r's processingStatus.
-func (r *Remote) Processing() Processing {
-	if r.TranscriptURL != "" || r.SummaryURL != "" {
-		return Started
-	}
-	switch strings.ToLower(strings.TrimSpace(r.ProcessingStatus)) {
-	case "", "none", "not_started":
-		return NotStarted
-	case "completed", "complete", "done", "processing", "in_progress", "queued", "pending", "running",
-		"transcribing", "transcribed", "summarizing", "summarising", "summarized", "extracting", "failed", "error":
-		return Started
-	}
-	return UnknownProcessing
+// Completed reports whether CRK's listing proves that AI processing of r
+// was asked for and done: processingStatus "completed" (the only value the
+// API documents), or a transcript or summary. Any other status is a word
+// whose meaning syncd can only learn (see syncer's vocabulary): "pending"
+// may mean waiting for audio just as well as waiting for the AI.
+func (r *Remote) Completed() bool {
+	return r.TranscriptURL != "" || r.SummaryURL != "" || r.Status() == "completed"
 }
+
+// Status is r's processingStatus, normalised.
+func (r *Remote) Status() string { return NormStatus(r.ProcessingStatus) }
+
+// NormStatus is a processingStatus in lower case without surrounding space.
+func NormStatus(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // flexString decodes a JSON string or number (ids may be either).
 type flexString string

@@ -17,7 +17,7 @@ func TestReextractAccepted(t *testing.T) {
 			srv.SetBehaviour(crk.Behaviour{ReextractStatus: status})
 			c := newClient(t, srv.URL(), tokFull, nil)
 			cr := mustUpload(t, c, "ra-1", 2000)
-			if err := c.Reextract(t.Context(), cr.ID); err != nil {
+			if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := srv.Recording(bizA, "ra-1"); got.Reextracts != 1 || srv.Count(crk.EndpointReextract) != 1 {
@@ -53,7 +53,7 @@ func TestReextractRefused(t *testing.T) {
 			if tt.unknown {
 				id = "00000000-0000-4000-8000-00000000dead"
 			}
-			err := c.Reextract(t.Context(), id)
+			_, err := c.Reextract(t.Context(), id)
 			ae := apiError(t, err)
 			if ae.Endpoint != "reextract" || ae.Status != tt.status || ae.Code != tt.code {
 				t.Fatalf("%+v", *ae)
@@ -76,8 +76,34 @@ func TestReextractRefused(t *testing.T) {
 func TestReextractScope(t *testing.T) {
 	srv := startFake(t, nil)
 	cr := mustUpload(t, newClient(t, srv.URL(), tokFull, nil), "rs-1", 100)
-	err := newClient(t, srv.URL(), tokView, nil).Reextract(t.Context(), cr.ID)
+	_, err := newClient(t, srv.URL(), tokView, nil).Reextract(t.Context(), cr.ID)
 	if !errors.Is(err, sink.ErrInsufficientScope) || !sink.IsAuth(err) {
 		t.Fatalf("reextract: %v", err)
+	}
+}
+
+// TestReextractStatus: the processingStatus of a reextract's answer is read
+// wherever an undocumented answer may put it, and an answer without one is
+// no error.
+func TestReextractStatus(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"top level", `{"id":"r-1","processingStatus":"Queued"}`, "queued"},
+		{"in recording", `{"recording":{"id":"r-1","processingStatus":"pending"}}`, "pending"},
+		{"in data", `{"data":{"processingStatus":"processing"}}`, "processing"},
+		{"none", `{"ok":true}`, ""},
+		{"empty body", ``, ""},
+		{"not JSON", `accepted`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := stub(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusAccepted)
+				_, _ = w.Write([]byte(tc.body))
+			})
+			got, err := newClient(t, base, tokHTTPTest, nil).Reextract(t.Context(), "r-1")
+			if err != nil || got.Status != tc.want {
+				t.Fatalf("Reextract = %+v, %v; want status %q", got, err, tc.want)
+			}
+		})
 	}
 }

@@ -225,7 +225,7 @@ func TestReextractRetries(t *testing.T) {
 			cr := mustUpload(t, newClient(t, srv.URL(), tokFull, nil), "rx-1", 1000)
 			c := newClient(t, srv.URL(), tokFull, tt.edit)
 			tt.inject(srv)
-			err := c.Reextract(t.Context(), cr.ID)
+			_, err := c.Reextract(t.Context(), cr.ID)
 			if (err == nil) != tt.ok {
 				t.Fatalf("reextract: %v, want ok=%v", err, tt.ok)
 			}

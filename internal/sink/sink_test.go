@@ -56,7 +56,7 @@ func TestUserAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		cr := mustUpload(t, c, "ua-1", 10)
-		if err := c.Reextract(t.Context(), cr.ID); err != nil {
+		if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Find(t.Context(), "ua-1"); err != nil {
@@ -81,7 +81,7 @@ func TestTokenOnlyToTheAPI(t *testing.T) {
 	base, rc := record(t, srv)
 	c := newClient(t, base, tokFull, nil)
 	cr := mustUpload(t, c, "tok-1", 10)
-	if err := c.Reextract(t.Context(), cr.ID); err != nil {
+	if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range rc.all() {

@@ -50,8 +50,15 @@ type Record struct {
 	Attempts    int       // failed attempts so far (the syncer caps them)
 	LastError   string    // the last failure, for -status
 	Quarantined string    // reason; "" = not quarantined
-	FirstSeen   time.Time // set by Put when zero
-	Updated     time.Time // set by Put
+	// Retried is set when a person moved the record back from quarantine:
+	// where CRK cannot tell whether AI processing was asked for, that
+	// person's decision, not syncd's, allows asking again.
+	Retried bool
+	// Missing counts the passes in a row whose listing of the record's
+	// window did not show it. One listing is no proof that it is gone.
+	Missing   int
+	FirstSeen time.Time // set by Put when zero
+	Updated   time.Time // set by Put
 }
 
 // class is where a record counts: done, quarantined or pending.
@@ -87,6 +94,8 @@ func (r *Record) validate() error {
 		return fmt.Errorf("record %q: done and quarantined at once", r.ID)
 	case r.Attempts < 0:
 		return fmt.Errorf("record %q: negative attempts %d", r.ID, r.Attempts)
+	case r.Missing < 0:
+		return fmt.Errorf("record %q: negative missing count %d", r.ID, r.Missing)
 	}
 	return nil
 }
@@ -105,6 +114,8 @@ type wireRecord struct {
 	Attempts    int       `json:"a,omitempty"`
 	LastError   string    `json:"e,omitempty"`
 	Quarantined string    `json:"q,omitempty"`
+	Retried     bool      `json:"r,omitempty"`
+	Missing     int       `json:"m,omitempty"`
 	FirstSeen   time.Time `json:"f,omitzero"`
 	Updated     time.Time `json:"u,omitzero"`
 }
@@ -113,7 +124,7 @@ func encodeRecord(r *Record) ([]byte, error) {
 	b, err := json.Marshal(wireRecord{
 		DataID: r.DataID, CRKID: r.CRKID, Step: r.Step, CallAt: r.CallAt,
 		Attempts: r.Attempts, LastError: r.LastError, Quarantined: r.Quarantined,
-		FirstSeen: r.FirstSeen, Updated: r.Updated,
+		Retried: r.Retried, Missing: r.Missing, FirstSeen: r.FirstSeen, Updated: r.Updated,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode record %q: %w", r.ID, err)
@@ -130,7 +141,7 @@ func decodeRecord(id string, b []byte) (Record, error) {
 	return Record{
 		ID: id, DataID: w.DataID, CRKID: w.CRKID, Step: w.Step, CallAt: w.CallAt,
 		Attempts: w.Attempts, LastError: w.LastError, Quarantined: w.Quarantined,
-		FirstSeen: w.FirstSeen, Updated: w.Updated,
+		Retried: w.Retried, Missing: w.Missing, FirstSeen: w.FirstSeen, Updated: w.Updated,
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -209,11 +210,23 @@ func (s *Store) list(ctx context.Context, source string, c class) ([]Record, err
 	return out, err
 }
 
-// RetryQuarantined moves source's quarantined records (every source's when
-// source is "") back to pending: it clears Quarantined and Attempts and
-// keeps Step, so that the retry resumes where the record stopped. It
-// returns how many it moved.
-func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error) {
+// Selection chooses quarantined records. Zero fields match everything.
+type Selection struct {
+	Source string // exactly this source
+	DataID string // exactly this dataId
+	Reason string // the reason contains this text (case-insensitive)
+}
+
+func (sel Selection) match(r *Record) bool {
+	return (sel.DataID == "" || r.DataID == sel.DataID) &&
+		(sel.Reason == "" || strings.Contains(strings.ToLower(r.Quarantined), strings.ToLower(sel.Reason)))
+}
+
+// RetryQuarantined moves the quarantined records sel chooses back to
+// pending: it clears Quarantined, Attempts and Missing, keeps Step, so that
+// the retry resumes where the record stopped, and sets Retried: a person
+// asked for it. It returns how many it moved.
+func (s *Store) RetryQuarantined(ctx context.Context, sel Selection) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("retry quarantined records: %w", err)
 	}
@@ -221,7 +234,7 @@ func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error
 	total := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		total = 0
-		return s.eachSource(tx, source, func(name string, b *bolt.Bucket) error {
+		return s.eachSource(tx, sel.Source, func(name string, b *bolt.Bucket) error {
 			recs, err := s.sub(b, name, []byte(bucketRecs))
 			if err != nil {
 				return err
@@ -245,10 +258,13 @@ func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error
 				if !found {
 					return corruptError(s.path, fmt.Errorf("quarantine index of source %q names record %q, which is missing", name, id))
 				}
+				if !sel.match(&r) {
+					continue
+				}
 				if err := s.unindex(b, name, &r); err != nil {
 					return err
 				}
-				r.Quarantined, r.Attempts, r.Updated = "", 0, now
+				r.Quarantined, r.Attempts, r.Missing, r.Retried, r.Updated = "", 0, 0, true, now
 				v, err := encodeRecord(&r)
 				if err != nil {
 					return err
@@ -259,8 +275,8 @@ func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error
 				if err := s.index(b, name, &r); err != nil {
 					return err
 				}
+				total++
 			}
-			total += len(ids)
 			return nil
 		})
 	})
@@ -272,7 +288,9 @@ func (s *Store) RetryQuarantined(ctx context.Context, source string) (int, error
 
 // Prune deletes source's Done records (every source's when source is "")
 // whose call started before before, and returns how many it deleted.
-// Pending and quarantined records are kept whatever their age.
+// Pending and quarantined records are kept whatever their age. It moves
+// the source's Horizon up to before, so that a later pass knows the store
+// may have forgotten what started earlier.
 func (s *Store) Prune(ctx context.Context, source string, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("prune done records: %w", err)
@@ -328,6 +346,11 @@ func (s *Store) Prune(ctx context.Context, source string, before time.Time) (int
 				}
 			}
 			total += len(keys)
+			if len(keys) > 0 {
+				if err := s.raiseHorizon(b, name, before); err != nil {
+					return err
+				}
+			}
 			return addCount(b, classDone, -len(keys))
 		})
 	})
@@ -389,4 +412,21 @@ func (s *Store) eachSource(tx *bolt.Tx, source string, fn func(name string, b *b
 		}
 	}
 	return nil
+}
+
+// raiseHorizon moves source bucket b's horizon up to t, inside the
+// transaction; it never moves it down.
+func (s *Store) raiseHorizon(b *bolt.Bucket, source string, t time.Time) error {
+	old, ok, err := s.getTime(b, source, keyHorizon)
+	if err != nil {
+		return err
+	}
+	if ok && !old.Before(t) {
+		return nil
+	}
+	v, err := t.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("encode horizon %v: %w", t, err)
+	}
+	return b.Put([]byte(keyHorizon), v)
 }

@@ -300,7 +300,7 @@ func TestCancelledContext(t *testing.T) {
 	_, _, calls["Get"] = s.Get(ctx, "dtac", "a")
 	_, calls["Summary"] = s.Summary(ctx, "dtac")
 	_, calls["Prune"] = s.Prune(ctx, "dtac", time.Now())
-	_, calls["Retry"] = s.RetryQuarantined(ctx, "")
+	_, calls["Retry"] = s.RetryQuarantined(ctx, Selection{})
 	for name, err := range calls {
 		wantErrIs(t, err, context.Canceled)
 		_ = name
@@ -323,7 +323,7 @@ func TestRetryQuarantined(t *testing.T) {
 	mustPut(t, s, "3cx", Record{ID: "q3", CallAt: at, Attempts: 5, Quarantined: "422"})
 
 	clk.Advance(time.Hour)
-	n, err := s.RetryQuarantined(ctx, "dtac")
+	n, err := s.RetryQuarantined(ctx, Selection{Source: "dtac"})
 	if err != nil || n != 2 {
 		t.Fatalf("RetryQuarantined(dtac) = %d, %v; want 2", n, err)
 	}
@@ -340,7 +340,7 @@ func TestRetryQuarantined(t *testing.T) {
 	assertListsMatchCounts(t, s, "dtac")
 
 	mustPut(t, s, "dtac", Record{ID: "q2", CallAt: at, Attempts: 5, Quarantined: "audio gone"})
-	n, err = s.RetryQuarantined(ctx, "")
+	n, err = s.RetryQuarantined(ctx, Selection{})
 	if err != nil || n != 2 {
 		t.Fatalf("RetryQuarantined(all) = %d, %v; want 2", n, err)
 	}
@@ -350,7 +350,7 @@ func TestRetryQuarantined(t *testing.T) {
 		}
 		assertListsMatchCounts(t, s, src)
 	}
-	if n, err := s.RetryQuarantined(ctx, "nobody"); n != 0 || err != nil {
+	if n, err := s.RetryQuarantined(ctx, Selection{Source: "nobody"}); n != 0 || err != nil {
 		t.Errorf("RetryQuarantined(unknown) = %d, %v", n, err)
 	}
 }

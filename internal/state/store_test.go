@@ -147,7 +147,7 @@ func TestReadOnly(t *testing.T) {
 		defer s.Close()
 		wantErrIs(t, s.Put(ctx, "dtac", Record{ID: "b"}), berrors.ErrDatabaseReadOnly)
 		wantErrIs(t, s.SetCursor(ctx, "dtac", time.Now()), berrors.ErrDatabaseReadOnly)
-		_, err = s.RetryQuarantined(ctx, "")
+		_, err = s.RetryQuarantined(ctx, Selection{})
 		wantErrIs(t, err, berrors.ErrDatabaseReadOnly)
 		_, err = s.Prune(ctx, "", time.Now())
 		wantErrIs(t, err, berrors.ErrDatabaseReadOnly)

@@ -275,7 +275,7 @@ func (t *timedSink) Upload(ctx context.Context, uploadURL, contentType string, b
 	return t.s.Upload(ctx, uploadURL, contentType, body, size)
 }
 
-func (t *timedSink) Reextract(ctx context.Context, id string) error {
+func (t *timedSink) Reextract(ctx context.Context, id string) (sink.Reextracted, error) {
 	defer t.reextract.since(time.Now())
 	return t.s.Reextract(ctx, id)
 }

@@ -14,6 +14,7 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	up          *prometheus.GaugeVec
 	audioBytes  *prometheus.CounterVec
+	loginRetry  *prometheus.GaugeVec
 }
 
 // NewMetrics registers the syncer's metrics on reg.
@@ -38,7 +39,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 if the last pass could log in to the source and list it, else 0."}, src),
 		audioBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncd_audio_bytes_total",
 			Help: "Audio bytes streamed from the source to CRK storage."}, src),
+		loginRetry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "syncd_source_login_backoff_until_timestamp_seconds",
+			Help: "While the source's log-in is refused: Unix time before which syncd will not try it again (0 when not backing off)."}, src),
 	}
-	reg.MustRegister(m.listed, m.synced, m.failed, m.quarantined, m.pending, m.duration, m.lastSuccess, m.up, m.audioBytes)
+	reg.MustRegister(m.listed, m.synced, m.failed, m.quarantined, m.pending, m.duration, m.lastSuccess, m.up, m.audioBytes, m.loginRetry)
 	return m
 }

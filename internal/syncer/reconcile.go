@@ -5,57 +5,104 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
 
-// reconcile runs on a source's first pass, when the state file knows
-// nothing of its window: a new install, or a state file that was lost and
-// started afresh. It asks CRK which recordings of the window it already
-// holds with AI processing begun, records those as done, and drops them
-// from the plan, so that a lost state file never pays for them twice.
+// reconcile asks CRK about the recordings of p.Check: ones the state file
+// does not know and may have forgotten (a source's first pass, which is a
+// new install or a lost state file; or recordings older than the prune
+// horizon, listed again because SYNCD_LOOKBACK grew). Of those CRK holds:
+//   - with proof of processing: recorded done and not sent again;
+//   - without audio, where CRK shows audio URLs at all: never uploaded, so
+//     never sent for processing by syncd: sent as usual;
+//   - otherwise: recorded as "reextract sent, outcome unknown", so that
+//     later passes wait for proof, and a person decides if none comes.
+//
+// Those CRK does not hold are sent as usual. An error leaves p as it was:
+// the caller sends none of p.Check.
 func (s *Syncer) reconcile(ctx context.Context, p *Plan) error {
-	todo := make(map[string]int, len(p.Todo)) // dataId → index in p.Todo
-	for i, r := range p.Todo {
-		todo[r.DataID] = i
+	byData := make(map[string]connectors.Recording, len(p.Check))
+	var lo, hi time.Time
+	for _, r := range p.Todo {
+		if !p.Check[r.ID] {
+			continue
+		}
+		byData[r.DataID] = r
+		if lo.IsZero() || r.CallAt.Before(lo) {
+			lo = r.CallAt
+		}
+		if r.CallAt.After(hi) {
+			hi = r.CallAt
+		}
 	}
+	held := map[string]sink.Remote{}
+	showsAudio := false
 	const limit = 200
-	var done []state.Record
-	for offset := 0; ; {
-		page, err := s.sink.List(ctx, sink.Query{From: p.From, To: p.To, Limit: limit, Offset: offset})
+	// CRK's date filter is undocumented as to its bounds: a second of
+	// margin on each side.
+	q := sink.Query{From: lo.Add(-time.Second), To: hi.Add(time.Second), Limit: limit}
+	for {
+		page, err := s.sink.List(ctx, q)
 		if err != nil {
-			return fmt.Errorf("listing CRK's recordings from %s to %s: %w", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339), err)
+			return fmt.Errorf("listing CRK's recordings from %s to %s: %w", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), err)
 		}
+		s.cfg.Progress()
 		for _, it := range page.Items {
-			i, ok := todo[it.DataID]
-			if !ok || it.Processing() != sink.Started {
-				continue
+			showsAudio = showsAudio || it.AudioURL != ""
+			if _, ok := byData[it.DataID]; ok {
+				held[it.DataID] = it
 			}
-			r := p.Todo[i]
-			done = append(done, state.Record{ID: r.ID, DataID: r.DataID, CRKID: string(it.ID), CallAt: r.CallAt, Step: state.Done})
-			delete(todo, it.DataID)
 		}
-		offset += len(page.Items)
-		if len(page.Items) < limit || (page.Total > 0 && offset >= page.Total) {
+		q.Offset += len(page.Items)
+		if len(page.Items) < limit || (page.Total > 0 && q.Offset >= page.Total) {
 			break
 		}
 	}
-	if len(done) == 0 {
+	var recs []state.Record
+	settled := map[string]bool{}
+	for dataID, it := range held {
+		r := byData[dataID]
+		rec := state.Record{ID: r.ID, DataID: r.DataID, CRKID: string(it.ID), CallAt: r.CallAt}
+		switch {
+		case s.vocab.proves(&it):
+			rec.Step = state.Done
+		case showsAudio && it.AudioURL == "":
+			continue // created, never uploaded: send it as usual
+		default:
+			rec.Step = state.ReextractSent
+			rec.LastError = fmt.Sprintf("CRK already holds %s (processingStatus %q) and the state file has no record of it: waiting for proof that AI processing was asked for", dataID, it.ProcessingStatus)
+		}
+		recs = append(recs, rec)
+		settled[r.ID] = true
+	}
+	for id := range p.Check {
+		if !settled[id] {
+			delete(p.Check, id) // CRK does not hold it, or holds it without audio
+		}
+	}
+	if len(recs) == 0 {
 		return nil
 	}
-	if err := s.store.PutMany(context.WithoutCancel(ctx), p.Source, done); err != nil {
+	if err := s.store.PutMany(context.WithoutCancel(ctx), p.Source, recs); err != nil {
 		return &stateError{fmt.Errorf("recording what CRK already holds: %w", err)}
 	}
 	kept := p.Todo[:0]
 	for _, r := range p.Todo {
-		if _, ok := todo[r.DataID]; ok {
+		if !settled[r.ID] {
 			kept = append(kept, r)
 		}
 	}
 	p.Todo = kept
-	for _, r := range done {
+	done := 0
+	for _, r := range recs {
 		p.known[r.ID] = r
+		if r.Step == state.Done {
+			done++
+		}
 	}
-	s.log.Info("CRK already holds recordings of the first window: not sending them again", "source", p.Source, "count", len(done))
+	s.log.Info("CRK already holds recordings the state file does not know: not sending them again", "source", p.Source,
+		"processed", done, "awaitingProof", len(recs)-done)
 	return nil
 }

@@ -17,6 +17,11 @@ import (
 // asked whether it was. Sending it again might charge the business twice.
 var errUnverifiable = errors.New("cannot tell whether AI processing was already asked for")
 
+// errNoProof: a re-extraction may have been sent, and what CRK shows does
+// not prove it either way yet. Later passes look again; a person decides
+// if no proof comes.
+var errNoProof = errors.New("no proof yet that AI processing was asked for")
+
 // errAudioRefused: the source refuses one recording's audio even after a
 // fresh log-in. It will not fix itself by retrying.
 var errAudioRefused = errors.New("audio refused by the source")
@@ -30,6 +35,7 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	if !ok {
 		r = state.Record{ID: rec.ID, DataID: rec.DataID, CallAt: rec.CallAt, Step: state.Pending}
 	}
+	r.Missing = 0 // listed
 	it := Item{Recording: rec}
 	if rec.Invalid != nil {
 		it.Quarantined = rec.Invalid.Error()
@@ -64,7 +70,11 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	s.fail(src, rec, reason(err), err)
 	r.Attempts++
 	r.LastError = err.Error()
-	if permanent(err) || r.Attempts >= s.cfg.MaxAttempts {
+	limit := s.cfg.MaxAttempts
+	if errors.Is(err, errNoProof) {
+		limit = s.cfg.VerifyAttempts
+	}
+	if permanent(err) || r.Attempts >= limit {
 		why := err.Error()
 		if !permanent(err) {
 			why = fmt.Sprintf("gave up after %d failed passes: %s", r.Attempts, why)
@@ -75,7 +85,8 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	return it, false, s.put(ctx, src, &r)
 }
 
-// advance runs the steps left for r: create and upload, then re-extract.
+// advance runs the steps left for r: find out what became of a
+// re-extraction whose answer was lost, create and upload, then re-extract.
 // It returns the audio bytes sent.
 //
 // Of the steps, only asking for AI processing costs money, so only its
@@ -86,6 +97,14 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 // recording. A failed try is recorded with the step it reached.
 func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
 	src := c.Name()
+	if r.Step == state.ReextractSent {
+		if err := s.verify(ctx, r); err != nil || r.Step == state.Done {
+			if err == nil {
+				err = s.put(ctx, src, r)
+			}
+			return 0, err
+		}
+	}
 	var sent int64
 	if r.Step < state.Uploaded {
 		n, err := s.upload(ctx, c, rec, r)
@@ -95,37 +114,18 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 		}
 		r.Step = state.Uploaded
 	}
-	if r.Step == state.ReextractSent {
-		// A previous try asked for AI processing and did not learn the
-		// answer. Ask CRK before paying again. Where CRK cannot tell, the
-		// recording is quarantined at the step a person's retry should
-		// resume from: asking again (uploaded), or creating it again.
-		remote, err := s.sink.Find(ctx, r.DataID)
-		switch {
-		case errors.Is(err, sink.ErrInsufficientScope):
-			r.Step = state.Uploaded
-			return sent, fmt.Errorf("%w: %w", errUnverifiable, err)
-		case err != nil:
-			return sent, fmt.Errorf("checking whether CRK processed %s: %w", r.DataID, err)
-		case remote == nil:
-			// Created, yet not listed: deleted at CRK, or a token that may
-			// not read it. Creating it again would pay for it again.
-			r.Step = state.Pending
-			return sent, fmt.Errorf("%w: CRK does not list %s, which syncd created (deleted there?)", errUnverifiable, r.DataID)
-		case remote.Processing() == sink.Started:
-			r.Step = state.Done
-			return sent, s.put(ctx, src, r)
-		case remote.Processing() == sink.UnknownProcessing:
-			r.Step = state.Uploaded
-			return sent, fmt.Errorf("%w: CRK shows processingStatus %q for %s; if it was not processed, run syncd -retry-quarantined",
-				errUnverifiable, remote.ProcessingStatus, r.DataID)
+	if s.vocab.needsProbe(s.now()) {
+		// Learn what CRK shows before processing is asked for: without it,
+		// no other word than "completed" can ever prove processing.
+		if remote, err := s.sink.Find(ctx, r.DataID); err == nil && remote != nil && !remote.Completed() {
+			s.vocab.learnBefore(remote.Status(), s.now())
 		}
 	}
 	r.Step = state.ReextractSent
 	if err := s.put(ctx, src, r); err != nil {
 		return sent, err
 	}
-	err := s.sink.Reextract(ctx, r.CRKID)
+	out, err := s.sink.Reextract(ctx, r.CRKID)
 	var ae *sink.APIError
 	switch {
 	case err == nil:
@@ -137,8 +137,43 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 	default:
 		return sent, err
 	}
-	r.Step = state.Done
+	s.vocab.learnAfter(out.Status)
+	r.Step, r.Retried = state.Done, false
 	return sent, s.put(ctx, src, r)
+}
+
+// verify finds out what became of r's re-extraction, which was sent and
+// whose answer was lost (or a crash came between), before anything is
+// sent again. It sets r.Step to Done on proof of processing; to the step
+// to resume from where a person asked for a retry and CRK shows no proof;
+// and otherwise leaves it and returns why not.
+func (s *Syncer) verify(ctx context.Context, r *state.Record) error {
+	remote, err := s.sink.Find(ctx, r.DataID)
+	switch {
+	case errors.Is(err, sink.ErrInsufficientScope):
+		return fmt.Errorf("%w: %w; grant the token view_recording_all, then run syncd -retry-quarantined -data-id %s", errUnverifiable, err, r.DataID)
+	case err != nil:
+		return fmt.Errorf("checking whether CRK processed %s: %w", r.DataID, err)
+	case remote == nil && r.Retried:
+		r.Step = state.Pending // a person asked: create it again
+		return nil
+	case remote == nil:
+		// Created, yet not listed: deleted at CRK, or a token that may
+		// not read it. Creating it again would pay for it again.
+		return fmt.Errorf("%w: CRK does not list %s, which syncd created (deleted there?); to send it again, run syncd -retry-quarantined -data-id %s",
+			errUnverifiable, r.DataID, r.DataID)
+	case s.vocab.proves(remote):
+		r.Step, r.Retried = state.Done, false
+		return nil
+	case r.Retried || s.vocab.disproves(remote):
+		// A person looked and asked again, or CRK shows the word it shows
+		// before processing is asked for: resume from the upload, which
+		// costs nothing, so that a missing audio file is sent too.
+		r.Step = state.Pending
+		return nil
+	}
+	return fmt.Errorf("%w: CRK shows processingStatus %q for %s; if the dashboard shows no transcript, run syncd -retry-quarantined -data-id %s",
+		errNoProof, remote.ProcessingStatus, r.DataID, r.DataID)
 }
 
 // upload opens the audio, creates the recording at CRK (which gives the
@@ -255,9 +290,39 @@ func permanent(err error) bool {
 		errors.Is(err, sink.ErrUploadRejected) || sink.Permanent(err)
 }
 
-// soonRetryable errors are worth another try within the same pass.
+// soonRetryable errors are worth another try within the same pass: the
+// source's passing trouble. CRK's failures were retried by the sink
+// already, audio not ready waits for the next pass, and a missing proof
+// does not appear within seconds.
 func soonRetryable(err error) bool {
-	return !errors.Is(err, connectors.ErrNotReady) && !permanent(err) && !fatal(err)
+	return !errors.Is(err, connectors.ErrNotReady) && !errors.Is(err, errNoProof) &&
+		!permanent(err) && !fatal(err) && !fromCRK(err)
+}
+
+// fromCRK reports whether err is an answer, or the lack of one, from CRK
+// or its storage.
+func fromCRK(err error) bool {
+	var ae *sink.APIError
+	var ne *sink.NetError
+	var ue *sink.UploadError
+	return errors.As(err, &ae) || errors.As(err, &ne) || errors.As(err, &ue)
+}
+
+// crkUnavailable reports whether err says CRK is down or overloaded, not
+// that it refused this one request.
+func crkUnavailable(err error) bool {
+	var ae *sink.APIError
+	var ne *sink.NetError
+	var ue *sink.UploadError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Status >= 500 || ae.Status == 429
+	case errors.As(err, &ue):
+		return ue.Status >= 500
+	case errors.As(err, &ne):
+		return true
+	}
+	return false
 }
 
 // reason is the bounded label of syncd_recordings_failed_total.
@@ -271,7 +336,7 @@ func reason(err error) string {
 		return "gone"
 	case errors.Is(err, connectors.ErrInvalid):
 		return "invalid"
-	case errors.Is(err, errUnverifiable):
+	case errors.Is(err, errUnverifiable), errors.Is(err, errNoProof):
 		return "unverifiable"
 	case errors.As(err, &ue), errors.Is(err, sink.ErrNoUploadURL):
 		return "upload"

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -25,26 +26,49 @@ import (
 type Sink interface {
 	Create(ctx context.Context, r sink.Recording) (sink.Created, error)
 	Upload(ctx context.Context, uploadURL, contentType string, body io.Reader, size int64) error
-	Reextract(ctx context.Context, id string) error
+	Reextract(ctx context.Context, id string) (sink.Reextracted, error)
 	Find(ctx context.Context, dataID string) (*sink.Remote, error)
 	List(ctx context.Context, q sink.Query) (sink.Page, error)
 }
 
 // Config tunes a Syncer. Zero values take the defaults of DESIGN.md.
 type Config struct {
-	Backfill    time.Duration // first pass looks this far back; default 24h
-	Lookback    time.Duration // every pass looks this far behind the cursor
-	Settle      time.Duration // recordings younger than this wait
-	Concurrency int           // recordings in flight; default 4
+	Backfill time.Duration // first pass looks this far back; default 24h
+	Lookback time.Duration // every pass looks this far behind the cursor
+	Settle   time.Duration // recordings that ended less than this ago wait
+	// MaxCall is the longest call expected; default 4h. A recording
+	// appears at the source only once its call ends, and sources list by
+	// the call's start, so every window reaches this much further back.
+	MaxCall     time.Duration
+	Concurrency int // recordings in flight; default 4
 	// MaxAttempts is how many passes may fail on a recording for reasons
 	// that may fix themselves before it is quarantined; default 10.
 	MaxAttempts int
-	// PassTries is how often one pass tries a recording whose failure may
-	// fix itself soon (a dropped connection, a 5xx); default 3. Audio that
-	// is not ready waits for the next pass instead.
+	// VerifyAttempts is how many passes may find no proof that a
+	// re-extraction whose answer was lost was acted on, before the
+	// recording is quarantined for a person to decide; default 24.
+	VerifyAttempts int
+	// PassTries is how often one pass tries a recording whose failure at
+	// the source may fix itself soon (a dropped audio stream); default 3.
+	// CRK's own failures are retried by the sink, never again here, and
+	// audio that is not ready waits for the next pass.
 	PassTries int
 	// RetryBase is the first wait between those tries; default 1 s.
 	RetryBase time.Duration
+	// BreakAfter: once this many recordings in a row fail because CRK is
+	// unavailable (5xx, 429, network) after the sink's own retries, the
+	// pass starts no more, and the next pass asks CRK before it sends;
+	// default 3.
+	BreakAfter int
+	// MissingPasses is how many passes in a row must not list a pending
+	// recording before it is quarantined as gone at the source; default 3.
+	MissingPasses int
+	// LoginBackoff is the wait after a first refused log-in, doubled on
+	// each refusal in a row up to LoginBackoffMax; defaults 5 min and 6 h.
+	LoginBackoff, LoginBackoffMax time.Duration
+	// Fingerprint names a source's configuration, so that a changed one
+	// is tried at once after refused log-ins; nil means "".
+	Fingerprint func(source string) string
 	// PruneMargin: done records older than the window's start minus the
 	// lookback minus this margin are deleted; default 24h.
 	PruneMargin time.Duration
@@ -56,29 +80,36 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Backfill <= 0 {
-		c.Backfill = 24 * time.Hour
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
 	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 10
-	}
-	if c.PassTries <= 0 {
-		c.PassTries = 3
-	}
-	if c.RetryBase <= 0 {
-		c.RetryBase = time.Second
-	}
-	if c.PruneMargin <= 0 {
-		c.PruneMargin = 24 * time.Hour
-	}
+	def(&c.Backfill, 24*time.Hour)
+	def(&c.MaxCall, 4*time.Hour)
+	def(&c.RetryBase, time.Second)
+	def(&c.PruneMargin, 24*time.Hour)
+	def(&c.LoginBackoff, 5*time.Minute)
+	def(&c.LoginBackoffMax, 6*time.Hour)
+	defInt(&c.Concurrency, 4)
+	defInt(&c.MaxAttempts, 10)
+	defInt(&c.VerifyAttempts, 24)
+	defInt(&c.PassTries, 3)
+	defInt(&c.BreakAfter, 3)
+	defInt(&c.MissingPasses, 3)
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
 	if c.Progress == nil {
 		c.Progress = func() {}
+	}
+	if c.Fingerprint == nil {
+		c.Fingerprint = func(string) string { return "" }
 	}
 }
 
@@ -91,6 +122,10 @@ type Syncer struct {
 	log   *slog.Logger
 	m     *Metrics
 	now   func() time.Time
+	vocab vocabulary
+	// crkDown is set when a pass stopped early because CRK was
+	// unavailable: the next pass asks CRK before it sends anything.
+	crkDown atomic.Bool
 }
 
 // New returns a Syncer. m may be nil; now nil means time.Now.
@@ -107,71 +142,132 @@ func New(cfg Config, store *state.Store, sk Sink, log *slog.Logger, m *Metrics, 
 
 // Plan is what a pass would do: its window, what the source lists there, and
 // which of those still need sending.
+//
+// The cursor is keyed by the end of calls: every recording whose call
+// ended before it is done or quarantined. Sources list by the start of
+// calls, so the listing reaches back Lookback + MaxCall behind the cursor,
+// and a recording is taken once its call ended Settle ago.
 type Plan struct {
-	Source   string
+	Source string
+	// From, To is the listing window, by call start. From may reach
+	// further back than the cursor asks, to a recording still pending;
+	// what is unknown back there is left alone.
 	From, To time.Time
-	Listed   []connectors.Recording
+	Listed   []connectors.Recording // each recording once
 	Todo     []connectors.Recording
-	// Vanished are records the state file holds as pending, inside the
-	// window, that the source no longer lists: a pass quarantines them.
-	Vanished []state.Record
+	// Check are the ids of Todo that the state file does not know and may
+	// have forgotten (a first pass, or older than the prune horizon): CRK
+	// is asked about them before anything is sent.
+	Check map[string]bool
+	// Unsettled counts recordings whose call ended less than Settle ago.
+	Unsettled int
+	// Missing are records the state file holds as pending, inside the
+	// window, that the source did not list this time.
+	Missing []state.Record
 	// First is true when the source has no cursor yet: a new install, or a
 	// state file started afresh.
 	First bool
-	known map[string]state.Record
+	// inWindow holds the listed ids the cursor answers for.
+	inWindow map[string]bool
+	normal   time.Time // where the window the cursor asks for begins
+	known    map[string]state.Record
 }
+
+// end is when r's call ended, as far as the source says.
+func end(r connectors.Recording) time.Time { return r.CallAt.Add(max(r.Duration, 0)) }
 
 // Plan lists the source's window and compares it with the state file. It
 // writes nothing anywhere: -dry-run prints it.
 func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error) {
 	src := c.Name()
-	now := s.now()
-	to := now.Add(-s.cfg.Settle)
+	to := s.now().Add(-s.cfg.Settle)
 	cursor, ok, err := s.store.Cursor(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("reading the cursor of %s: %w", src, err)
 	}
-	from := to.Add(-s.cfg.Backfill)
+	normal := to.Add(-s.cfg.Backfill)
 	if ok {
-		from = cursor.Add(-s.cfg.Lookback)
+		normal = cursor.Add(-s.cfg.Lookback - s.cfg.MaxCall)
+		// Never before where the first pass began: SYNCD_BACKFILL is how
+		// far back a source's history is wanted.
+		floor, fok, err := s.store.Floor(ctx, src)
+		if err != nil {
+			return nil, fmt.Errorf("reading the floor of %s: %w", src, err)
+		}
+		if fok && normal.Before(floor) {
+			normal = floor
+		}
 	}
 	// A recording still pending in the state file (one moved back from
-	// quarantine, say) pulls the window back to it, wherever the cursor is.
+	// quarantine, say) pulls the listing back to it, wherever the cursor
+	// is; only the pending ones are taken from back there.
 	pending, err := s.store.Pending(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("reading the pending recordings of %s: %w", src, err)
 	}
+	from := normal
 	if len(pending) > 0 && !pending[0].CallAt.IsZero() && pending[0].CallAt.Before(from) {
 		from = pending[0].CallAt
 	}
-	p := &Plan{Source: src, From: from, To: to, First: !ok}
+	// Before the horizon the state file may have forgotten recordings it
+	// finished; on a first pass it may have forgotten everything.
+	forgot, hok, err := s.store.Horizon(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("reading the prune horizon of %s: %w", src, err)
+	}
+	if !ok {
+		forgot, hok = time.Unix(1<<62, 0), true
+	}
+	p := &Plan{Source: src, From: from, To: to, First: !ok, Check: map[string]bool{}, inWindow: map[string]bool{}, normal: normal}
 	if !from.Before(to) {
 		return p, nil
 	}
-	if p.Listed, err = c.List(ctx, from, to); err != nil {
+	listed, err := c.List(ctx, from, to)
+	if err != nil {
 		return nil, fmt.Errorf("listing %s from %s to %s: %w", src, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
-	ids := make([]string, 0, len(p.Listed))
-	for _, r := range p.Listed {
+	s.cfg.Progress()
+	seen := make(map[string]bool, len(listed))
+	ids := make([]string, 0, len(listed))
+	for _, r := range listed {
+		if seen[r.ID] {
+			continue // a source that lists a recording twice
+		}
+		seen[r.ID] = true
+		p.Listed = append(p.Listed, r)
 		ids = append(ids, r.ID)
 	}
 	if p.known, err = s.store.GetMany(ctx, src, ids); err != nil {
 		return nil, fmt.Errorf("reading the state of %s: %w", src, err)
 	}
-	seen := make(map[string]bool, len(p.Listed))
 	for _, r := range p.Listed {
-		if seen[r.ID] {
-			continue // a source that lists a recording twice
+		k, known := p.known[r.ID]
+		switch {
+		case known && (k.Step == state.Done || k.Quarantined != ""):
+			p.inWindow[r.ID] = true
+		case known:
+			// A pending record behind the window (moved back from
+			// quarantine after the cursor passed it) is kept by the
+			// pending index, not by the cursor.
+			p.inWindow[r.ID] = r.CallAt.IsZero() || !r.CallAt.Before(normal)
+			p.Todo = append(p.Todo, r)
+		case !r.CallAt.IsZero() && r.CallAt.Before(normal):
+			// Unknown, and behind the window the cursor asks for: listed
+			// only because a pending recording pulled the listing back.
+		case r.Invalid == nil && end(r).After(to):
+			p.inWindow[r.ID] = true
+			p.Unsettled++ // still being written, or only just ended
+		default:
+			p.inWindow[r.ID] = true
+			p.Todo = append(p.Todo, r)
+			if r.Invalid == nil && hok && r.CallAt.Before(forgot) {
+				p.Check[r.ID] = true
+			}
 		}
-		seen[r.ID] = true
-		if k, ok := p.known[r.ID]; ok && (k.Step == state.Done || k.Quarantined != "") {
-			continue
-		}
-		p.Todo = append(p.Todo, r)
 	}
 	for _, r := range pending {
 		if !seen[r.ID] && !r.CallAt.IsZero() && !r.CallAt.Before(from) && r.CallAt.Before(to) {
-			p.Vanished = append(p.Vanished, r)
+			p.Missing = append(p.Missing, r)
 		}
 	}
 	return p, nil
@@ -196,10 +292,11 @@ type Result struct {
 }
 
 // Run runs one pass of c. It returns an error when the source or CRK failed
-// as a whole (log-in, listing, the token); failures of single recordings are
-// counted in the Result. Once draining is closed no more recordings are
-// started; those in flight finish unless ctx ends first. State is written
-// after every step even when ctx ends, so a pass can stop anywhere.
+// as a whole (log-in, listing, the token, CRK unavailable); failures of
+// single recordings are counted in the Result. Once draining is closed no
+// more recordings are started; those in flight finish unless ctx ends
+// first. State is written after every step even when ctx ends, so a pass
+// can stop anywhere.
 func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-chan struct{}) (res Result, err error) {
 	start := time.Now()
 	src := c.Name()
@@ -210,46 +307,127 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 			s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
 		}
 	}()
+	if err := s.vocab.load(ctx, s.store); err != nil {
+		return res, &stateError{err}
+	}
+	if err := s.loginGate(ctx, src); err != nil {
+		s.sourceUp(src, false)
+		return res, err
+	}
+	if err := s.probeCRK(ctx); err != nil {
+		return res, err
+	}
 	p, err := s.Plan(ctx, c)
+	if lerr := s.loginResult(context.WithoutCancel(ctx), src, err); lerr != nil {
+		return res, lerr
+	}
 	if err != nil {
 		s.sourceUp(src, false)
 		return res, err
 	}
-	s.cfg.Progress()
 	s.sourceUp(src, true)
 	res.From, res.To, res.Listed, res.New = p.From, p.To, len(p.Listed), len(p.Todo)
-	if !p.From.Before(p.To) {
-		return res, nil // the window is empty: the clock went back, or settle > schedule
-	}
 	if s.m != nil {
 		s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
 	}
-
-	if p.First && len(p.Todo) > 0 {
-		var se *stateError
-		if err := s.reconcile(ctx, p); errors.As(err, &se) {
-			return res, err
-		} else if err != nil {
-			s.log.Warn("could not ask CRK which recordings of the first window it already holds; sending them all (CRK's create is idempotent, but AI processing may be asked again for ones it processed before)",
-				"source", src, "err", err)
+	var passErr error
+	if len(p.Check) > 0 {
+		if err := s.reconcile(ctx, p); err != nil {
+			var se *stateError
+			if errors.As(err, &se) {
+				return res, err
+			}
+			// Sending them might pay twice: they wait for the next pass.
+			passErr = fmt.Errorf("not sending %d recordings the state file does not know until CRK says whether it holds them: %w", len(p.Check), err)
+			s.log.Warn("could not ask CRK which recordings it already holds", "source", src, "count", len(p.Check), "err", err)
+			p.Todo = slices.DeleteFunc(p.Todo, func(r connectors.Recording) bool { return p.Check[r.ID] })
 		}
 		res.New = len(p.Todo)
 	}
-	for _, r := range p.Vanished {
-		why := "the source no longer lists this recording (deleted there?)"
-		if err := s.quarantine(ctx, src, &r, why); err != nil {
-			return res, err
+	if err := s.missing(ctx, p, &res); err != nil {
+		return res, err
+	}
+	finished, fatal := s.work(ctx, c, p, draining, &res)
+	if err := s.commit(ctx, p, finished); err != nil {
+		return res, err
+	}
+	if fatal == nil && passErr == nil && ctx.Err() == nil {
+		if err := s.store.SetLastSuccess(context.WithoutCancel(ctx), src, s.now()); err != nil {
+			return res, fmt.Errorf("saving the last success of %s: %w", src, err)
+		}
+		if s.m != nil {
+			s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
+		}
+	}
+	slices.SortFunc(res.Items, func(a, b Item) int { return a.Recording.CallAt.Compare(b.Recording.CallAt) })
+	switch {
+	case fatal != nil:
+		if errors.Is(fatal, connectors.ErrAuth) || errors.Is(fatal, connectors.ErrForbidden) {
+			s.sourceUp(src, false)
+		}
+		return res, fmt.Errorf("pass of %s stopped: %w", src, fatal)
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("pass of %s stopped: %w", src, ctx.Err())
+	case passErr != nil:
+		return res, fmt.Errorf("pass of %s: %w", src, passErr)
+	}
+	return res, nil
+}
+
+// errCRKDown stops a pass early: CRK failed several recordings in a row.
+var errCRKDown = errors.New("CRK is unavailable")
+
+// probeCRK asks CRK one cheap question when the last pass found it down,
+// so that a pass does not spend its rate budget on doomed requests.
+func (s *Syncer) probeCRK(ctx context.Context) error {
+	if !s.crkDown.Load() {
+		return nil
+	}
+	_, err := s.sink.List(ctx, sink.Query{Limit: 1})
+	if err != nil && crkUnavailable(err) {
+		return fmt.Errorf("%w: still failing when asked before sending (%w); the next pass asks again", errCRKDown, err)
+	}
+	s.crkDown.Store(false)
+	s.log.Info("CRK answers again: sending resumes")
+	return nil
+}
+
+// missing handles the pending records the source did not list: one
+// listing is no proof that a recording is gone (a deletion can shift a
+// paged listing), so only MissingPasses in a row quarantine it.
+func (s *Syncer) missing(ctx context.Context, p *Plan, res *Result) error {
+	for _, r := range p.Missing {
+		r.Missing++
+		if r.Missing < s.cfg.MissingPasses {
+			if err := s.put(ctx, p.Source, &r); err != nil {
+				return err
+			}
+			continue
+		}
+		why := fmt.Sprintf("the source has not listed this recording in %d passes in a row (deleted there?)", r.Missing)
+		if err := s.quarantine(ctx, p.Source, &r, why); err != nil {
+			return err
 		}
 		res.Quarantined++
 		res.Items = append(res.Items, Item{Recording: connectors.Recording{ID: r.ID, DataID: r.DataID, CallAt: r.CallAt}, Quarantined: why})
 	}
+	return nil
+}
 
+// work sends p.Todo with bounded workers. It returns the ids it finished
+// (done or quarantined) and the error that stopped the pass, if any.
+func (s *Syncer) work(ctx context.Context, c connectors.Connector, p *Plan, draining <-chan struct{}, res *Result) (map[string]bool, error) {
 	var mu sync.Mutex
-	finished := map[string]bool{} // done or quarantined by this pass
+	finished := map[string]bool{}
+	downRun := 0 // recordings in a row that failed because CRK is down
+	broke := false
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.Concurrency)
 	for _, r := range p.Todo {
-		if stopped(draining) || gctx.Err() != nil {
+		mu.Lock()
+		stop := broke
+		mu.Unlock()
+		if stop || stopped(draining) || gctx.Err() != nil {
 			break
 		}
 		known, ok := p.known[r.ID]
@@ -269,50 +447,70 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 			if fin {
 				finished[r.ID] = true
 			}
+			switch {
+			case it.Err != nil && crkUnavailable(it.Err):
+				if downRun++; downRun >= s.cfg.BreakAfter && !broke {
+					broke = true
+					s.crkDown.Store(true)
+					s.log.Warn("CRK failed recordings in a row: starting no more in this pass", "source", p.Source, "failures", downRun, "err", it.Err)
+				}
+			case it.Err == nil:
+				downRun = 0
+			}
 			return err
 		})
 	}
 	fatal := g.Wait()
+	if fatal == nil && broke {
+		fatal = fmt.Errorf("%w: %d recordings in a row failed; the next pass asks CRK before it sends", errCRKDown, downRun)
+	}
+	return finished, fatal
+}
 
-	// The cursor: the earliest recording of the window still to do, or the
-	// window's end. Written even when ctx ended: it is always safe.
+// commit moves the cursor, prunes and refreshes the gauges. It runs even
+// when ctx ended: all of it is always safe.
+func (s *Syncer) commit(ctx context.Context, p *Plan, finished map[string]bool) error {
 	wctx := context.WithoutCancel(ctx)
+	src := p.Source
+	if !p.From.Before(p.To) {
+		// Nothing listed. A cursor after the window's end (the clock went
+		// back) comes back to it, so it never stands after now.
+		if cur, ok, err := s.store.Cursor(wctx, src); err == nil && ok && cur.After(p.To) {
+			if err := s.store.SetCursor(wctx, src, p.To); err != nil {
+				return fmt.Errorf("saving the cursor of %s: %w", src, err)
+			}
+		}
+		return nil
+	}
+	if p.First {
+		if err := s.store.SetFloor(wctx, src, p.normal); err != nil {
+			return fmt.Errorf("saving where %s's history begins: %w", src, err)
+		}
+	}
 	cursor := p.To
 	for _, r := range p.Listed {
+		if !p.inWindow[r.ID] {
+			continue
+		}
 		k, ok := p.known[r.ID]
 		done := finished[r.ID] || (ok && (k.Step == state.Done || k.Quarantined != ""))
-		if !done && !r.CallAt.IsZero() && r.CallAt.Before(cursor) {
-			cursor = r.CallAt
+		if !done && !r.CallAt.IsZero() && end(r).Before(cursor) {
+			cursor = end(r)
 		}
 	}
 	if err := s.store.SetCursor(wctx, src, cursor); err != nil {
-		return res, fmt.Errorf("saving the cursor of %s: %w", src, err)
+		return fmt.Errorf("saving the cursor of %s: %w", src, err)
 	}
 	if n, err := s.store.Prune(wctx, src, p.From.Add(-s.cfg.Lookback-s.cfg.PruneMargin)); err != nil {
 		s.log.Warn("pruning old records failed", "source", src, "err", err)
 	} else if n > 0 {
 		s.log.Debug("pruned done records", "source", src, "count", n)
 	}
+	if err := s.vocab.save(wctx, s.store); err != nil {
+		s.log.Warn("saving what was learned of CRK's statuses failed", "err", err)
+	}
 	s.gauges(wctx, src)
-	if fatal == nil && ctx.Err() == nil {
-		if err := s.store.SetLastSuccess(wctx, src, s.now()); err != nil {
-			return res, fmt.Errorf("saving the last success of %s: %w", src, err)
-		}
-		if s.m != nil {
-			s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
-		}
-	}
-	slices.SortFunc(res.Items, func(a, b Item) int { return a.Recording.CallAt.Compare(b.Recording.CallAt) })
-	if fatal != nil {
-		if errors.Is(fatal, connectors.ErrAuth) || errors.Is(fatal, connectors.ErrForbidden) {
-			s.sourceUp(src, false)
-		}
-		return res, fmt.Errorf("pass of %s stopped: %w", src, fatal)
-	}
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("pass of %s stopped: %w", src, err)
-	}
-	return res, nil
+	return nil
 }
 
 func (s *Syncer) sourceUp(src string, up bool) {
