@@ -77,6 +77,7 @@ type recordingDTO struct {
 
 // pageInfo is what a page of the listing says about paging.
 type pageInfo struct {
+	listing      bool   // the page has an objects array
 	objects      int    // recordings on the page
 	firstID      string // id of the first one
 	next         string // nextPageUri; "" when absent or null
@@ -85,7 +86,10 @@ type pageInfo struct {
 }
 
 // decodePage reads a page of the listing as a stream, one recording at a
-// time, handing each to each; only the paging fields are kept.
+// time, handing each to each; only the paging fields are kept. A page
+// without an objects array (none, or null) is not a listing, however
+// valid its JSON: {} or {"error":"session expired"} is an error, never an
+// empty page. An empty array is an empty page.
 func decodePage(r io.Reader, each func(*recordingDTO)) (pageInfo, error) {
 	var info pageInfo
 	dec := json.NewDecoder(r)
@@ -135,21 +139,22 @@ func decodePage(r io.Reader, each func(*recordingDTO)) (pageInfo, error) {
 	if err := expectDelim(dec, '}'); err != nil {
 		return info, err
 	}
+	if !info.listing {
+		return info, errors.New(`the answer has no "objects" array: it is not a listing`)
+	}
 	return info, nil
 }
 
-// decodeObjects reads the objects array (or null), one recording at a time.
+// decodeObjects reads the objects array, one recording at a time.
 func decodeObjects(dec *json.Decoder, info *pageInfo, each func(*recordingDTO)) error {
 	tok, err := nextToken(dec)
 	if err != nil {
 		return err
 	}
-	if tok == nil {
-		return nil
-	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return errors.New("not an array")
+		return fmt.Errorf("%s, not an array", tokenKind(tok))
 	}
+	info.listing = true
 	for dec.More() {
 		var d recordingDTO
 		if err := dec.Decode(&d); err != nil {

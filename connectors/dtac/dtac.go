@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 const (
@@ -27,6 +28,13 @@ const (
 	// headerTimeout bounds the wait for an audio response's header; the
 	// stream itself is bounded by the caller's context only.
 	headerTimeout = 60 * time.Second
+	// maxRelogins is how many fresh log-ins one request gets when the
+	// portal keeps refusing its token (it invalidates an account's token
+	// when someone logs in to the portal with the same account).
+	maxRelogins = 3
+	// firstReloginWait is the wait before the second fresh log-in of a
+	// request; it doubles before each further one.
+	firstReloginWait = 200 * time.Millisecond
 )
 
 // Config is what the connector needs to know about one DTAC account.
@@ -57,6 +65,9 @@ type Connector struct {
 
 	apiTimeout    time.Duration
 	headerTimeout time.Duration
+	// reloginWait is the wait before the n-th fresh log-in after the
+	// first (n ≥ 1) of a request whose token the portal keeps refusing.
+	reloginWait func(n int) time.Duration
 
 	auth auth
 }
@@ -65,6 +76,11 @@ var _ connectors.Connector = (*Connector)(nil)
 
 // New checks cfg and returns a connector. It does no I/O: the first call
 // that needs the portal logs in.
+//
+// Every request goes through deps.HTTP. If that client has no
+// CheckRedirect of its own, the connector uses a copy of it with
+// httpsafe.CheckRedirect, so that the token never follows a redirect to
+// clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	var problems []error
 	base, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
@@ -101,20 +117,18 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		user:          strings.TrimSpace(cfg.Username),
 		pass:          cfg.Password,
 		pageSize:      cfg.PageSize,
-		http:          deps.HTTP,
+		http:          httpsafe.WithRedirectPolicy(deps.HTTP),
 		log:           deps.Logger,
 		loc:           deps.Location,
 		region:        deps.Region,
 		userAgent:     deps.UserAgent,
 		apiTimeout:    apiTimeout,
 		headerTimeout: headerTimeout,
+		reloginWait:   func(n int) time.Duration { return firstReloginWait << (n - 1) },
 		auth:          auth{sem: make(chan struct{}, 1)},
 	}
 	if c.pageSize == 0 {
 		c.pageSize = defaultPageSize
-	}
-	if c.http == nil {
-		c.http = &http.Client{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -155,3 +155,18 @@ func (s *spy) requests() []seenRequest {
 	defer s.mu.Unlock()
 	return append([]seenRequest(nil), s.seen...)
 }
+
+// noWaits makes c log in again at once where it would wait, and returns
+// the waits it would have made.
+func noWaits(c *Connector) *[]time.Duration {
+	var mu sync.Mutex
+	waits := &[]time.Duration{}
+	wait := c.reloginWait
+	c.reloginWait = func(n int) time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		*waits = append(*waits, wait(n))
+		return 0
+	}
+	return waits
+}

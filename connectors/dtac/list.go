@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // dateLayout is the listing's startdate/enddate format, in UTC.
@@ -184,10 +185,13 @@ func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each fu
 	}
 	defer discard(resp) // the decoder may stop short of the body's last bytes
 	if resp.StatusCode != http.StatusOK {
-		return pageInfo{}, fmt.Errorf("%s: %w", what, c.unexpected(resp, c.auth.current()))
+		return pageInfo{}, fmt.Errorf("%s: %w", what, c.unexpected(resp))
 	}
-	head := &headBuffer{max: 1 << 10}
-	body := &readErr{r: io.TeeReader(resp.Body, head)}
+	// The page is decoded as it streams in, but a decoder holds a whole
+	// token: the body is bounded (after decompression), and whitespace runs
+	// are cut so that a page of spaces costs nothing.
+	head := &headBuffer{max: maxQuoted}
+	body := &readErr{r: httpsafe.JSON(io.TeeReader(resp.Body, head), httpsafe.MaxListingPage, "the listing page")}
 	info, err := decodePage(body, each)
 	switch {
 	case err == nil:
@@ -198,7 +202,7 @@ func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each fu
 		return pageInfo{}, fmt.Errorf("%s: reading the page: %w", what, body.err)
 	}
 	return pageInfo{}, fmt.Errorf("%s: unexpected answer: HTTP 200 (%s): %v: %q",
-		what, contentType(resp), err, excerpt(head.b, c.pass, c.auth.current()))
+		what, contentType(resp), err, excerpt(head.b, c.secrets()...))
 }
 
 // headBuffer keeps the first max bytes written to it, for error messages.

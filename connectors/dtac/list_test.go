@@ -202,9 +202,9 @@ func TestListCraftedPortal(t *testing.T) {
 		{"limitReached newest first fails", func(n int) (int, string, string) {
 			return 200, js, `{"objects":[` + objs(9, 9) + `,` + objs(8, 8) + `],"nextPageUri":null,"limitReached":true,"pageSize":2}`
 		}, 0, 1, "the portal's result limit was reached and it does not list oldest first"},
-		{"null objects", func(n int) (int, string, string) {
+		{"null objects is not a listing", func(n int) (int, string, string) {
 			return 200, js, `{"objects":null,"nextPageUri":"/x?page=2"}`
-		}, 0, 1, ""},
+		}, 0, 1, `reading "objects": null, not an array`},
 		{"no paging fields: one page", func(n int) (int, string, string) {
 			return 200, js, `{"objects":[` + objs(1, 2) + `]}`
 		}, 2, 1, ""},

@@ -267,25 +267,33 @@ func TestTokenExpiry(t *testing.T) {
 	})
 }
 
-func TestRefusedTwiceIsAnError(t *testing.T) {
-	for _, tc := range []struct {
-		code int
-		want error
-	}{{401, connectors.ErrAuth}, {403, connectors.ErrForbidden}} {
+// TestRefusedAfterFreshLoginsIsAnError: a portal that refuses every token
+// it grants gets three fresh log-ins per request, after growing waits,
+// and then an error of that request alone: neither ErrAuth (the log-in
+// itself succeeded) nor ErrForbidden.
+func TestRefusedAfterFreshLoginsIsAnError(t *testing.T) {
+	for _, code := range []int{401, 403} {
 		srv := newSpy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/orktrack/rest/user/login" {
 				_, _ = w.Write([]byte(`{"accesstoken":"11111111-2222-4333-8444-555555555555"}`))
 				return
 			}
-			w.WriteHeader(tc.code)
+			w.WriteHeader(code)
 		}))
 		c := newTestConnector(t, srv.URL, testPass, 5)
+		waits := noWaits(c)
 		_, err := c.List(ctxT(t), t0, t0.Add(time.Hour))
-		if !errors.Is(err, tc.want) || strings.Contains(err.Error(), "11111111-2222") {
-			t.Errorf("HTTP %d twice: %v, want an error wrapping %v without the token", tc.code, err, tc.want)
+		if err == nil || errors.Is(err, connectors.ErrAuth) || errors.Is(err, connectors.ErrForbidden) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("HTTP %d even with a fresh token, 3 times", code)) ||
+			strings.Contains(err.Error(), "11111111-2222") {
+			t.Errorf("HTTP %d every time: %v, want a plain error without the token", code, err)
 		}
-		if n := len(srv.requests()); n != 4 {
-			t.Errorf("HTTP %d twice: %d requests, want log-in, page, log-in, page", tc.code, n)
+		// log-in, page, then 3 × (log-in, page)
+		if n := len(srv.requests()); n != 8 {
+			t.Errorf("HTTP %d every time: %d requests, want 8", code, n)
+		}
+		if got := fmt.Sprint(*waits); got != "[200ms 400ms]" {
+			t.Errorf("HTTP %d every time: waited %s before the 2nd and 3rd fresh log-ins, want [200ms 400ms]", code, got)
 		}
 	}
 }

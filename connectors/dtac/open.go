@@ -48,11 +48,11 @@ func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connecto
 		discard(resp)
 		return nil, fmt.Errorf("%s: HTTP 204: %w", what, connectors.ErrNotReady)
 	default:
-		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp, c.auth.current()))
+		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp))
 	}
 	ctype, ok := audioType(resp.Header.Get("Content-Type"))
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp, c.auth.current()))
+		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp))
 	}
 	if resp.ContentLength == 0 {
 		discard(resp)

@@ -5,16 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
-
-// maxLoginAnswer bounds the log-in answer read into memory; the real one is
-// a few KB.
-const maxLoginAnswer = 1 << 20
 
 // auth holds the session token and serialises log-ins: one log-in at a
 // time, and callers that waited for it use its outcome instead of logging
@@ -98,32 +94,31 @@ func (c *Connector) relogin(ctx context.Context, stale string) (string, error) {
 func (c *Connector) login(ctx context.Context) (string, error) {
 	u := c.endpoint("user/login", "")
 	u.RawQuery = "version=orktrack&accesspolicy=all&licenseinfo=true"
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.pass))
-	resp, err := c.roundTrip(ctx, http.MethodPost, u.String(), basic, "application/json", false)
+	resp, err := c.roundTrip(ctx, http.MethodPost, u.String(), "Basic "+c.basic(), "application/json", false)
 	if err != nil {
 		return "", fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxLoginAnswer+1))
-	if err != nil {
-		return "", fmt.Errorf("dtac: log in as %s at %s: reading the answer: %w", c.user, c.host, c.readError(ctx, err))
-	}
-	ctype := contentType(resp)
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
+		discard(resp)
 		return "", fmt.Errorf("dtac: log in as %s at %s: %w (HTTP %d): wrong username or password",
 			c.user, c.host, connectors.ErrAuth, resp.StatusCode)
 	default:
-		return "", fmt.Errorf("dtac: log in as %s at %s: unexpected answer: HTTP %d (%s): %q",
-			c.user, c.host, resp.StatusCode, ctype, excerpt(body, c.pass))
+		return "", fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, c.unexpected(resp))
+	}
+	ctype := contentType(resp)
+	body, err := httpsafe.ReadAll(resp.Body, httpsafe.MaxLogin, "the log-in answer")
+	if err != nil {
+		return "", fmt.Errorf("dtac: log in as %s at %s: reading the answer: %w", c.user, c.host, c.readError(ctx, err))
 	}
 	var ans struct {
 		AccessToken string `json:"accesstoken"`
 	}
-	if len(body) > maxLoginAnswer || json.Unmarshal(body, &ans) != nil {
+	if json.Unmarshal(body, &ans) != nil {
 		return "", fmt.Errorf("dtac: log in as %s at %s: unexpected answer: HTTP 200 (%s) is not the JSON log-in answer: %q",
-			c.user, c.host, ctype, excerpt(body, c.pass))
+			c.user, c.host, ctype, excerpt(body, c.secrets()...))
 	}
 	if !validToken(ans.AccessToken) {
 		return "", fmt.Errorf("dtac: log in as %s at %s: unexpected answer: HTTP 200 (%s) without a usable accesstoken",
@@ -131,6 +126,18 @@ func (c *Connector) login(ctx context.Context) (string, error) {
 	}
 	c.log.DebugContext(ctx, "dtac: logged in", "user", c.user, "host", c.host)
 	return ans.AccessToken, nil
+}
+
+// basic is the credential of the log-in's Basic Authorization header.
+func (c *Connector) basic() string {
+	return base64.StdEncoding.EncodeToString([]byte(c.user + ":" + c.pass))
+}
+
+// secrets are what an error quoting the portal must never show: the
+// password, the Basic credential that carries it, the session token and
+// any extra given.
+func (c *Connector) secrets(extra ...string) []string {
+	return append([]string{c.pass, c.basic(), c.auth.current()}, extra...)
 }
 
 // validToken reports whether t can be sent as a header value: printable

@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
-	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // errTimeout is the cause of a request's own deadline, as opposed to the
@@ -97,37 +96,62 @@ func (b *cancelOnClose) Close() error {
 
 // authed sends a request with the session token (logging in first if there
 // is none) and, if the portal refuses the token with 401 or 403, logs in
-// again once and retries. send makes one request with the token given. what
+// again and retries. send makes one request with the token given. what
 // names the operation in errors.
+//
+// A token refused right after a fresh log-in has been invalidated again (a
+// person logged in to the portal with the same account, say): the request
+// gets up to maxRelogins fresh log-ins, the second and later after a short
+// wait. If the portal still refuses it, the error is this request's alone:
+// it wraps neither connectors.ErrAuth (only a refused log-in does) nor
+// connectors.ErrForbidden, so that the caller tries again later.
 func (c *Connector) authed(ctx context.Context, what string, send func(ctx context.Context, token string) (*http.Response, error)) (*http.Response, error) {
 	tok, err := c.token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := send(ctx, tok)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
-		return resp, nil
-	}
-	discard(resp)
-	c.log.DebugContext(ctx, "dtac: token refused, logging in again", "status", resp.StatusCode)
-	if tok, err = c.relogin(ctx, tok); err != nil {
-		return nil, err
-	}
-	if resp, err = send(ctx, tok); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
+	for relogins := 0; ; relogins++ {
+		resp, err := send(ctx, tok)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+			return resp, nil
+		}
 		discard(resp)
-		return nil, fmt.Errorf("%s: HTTP 401 even with a fresh token: %w", what, connectors.ErrAuth)
-	case http.StatusForbidden:
-		discard(resp)
-		return nil, fmt.Errorf("%s: HTTP 403 even with a fresh token: %w", what, connectors.ErrForbidden)
+		if relogins == maxRelogins {
+			return nil, fmt.Errorf("%s: HTTP %d even with a fresh token, %d times: the portal keeps invalidating the session "+
+				"(is someone logging in to the portal with the same account?); it will be tried again later",
+				what, resp.StatusCode, maxRelogins)
+		}
+		if relogins > 0 {
+			wait := c.reloginWait(relogins)
+			c.log.DebugContext(ctx, "dtac: a fresh token was refused too; logging in again after a wait", "status", resp.StatusCode, "wait", wait)
+			if err := sleep(ctx, wait); err != nil {
+				return nil, fmt.Errorf("%s: waiting to log in again: %w", what, err)
+			}
+		} else {
+			c.log.DebugContext(ctx, "dtac: token refused, logging in again", "status", resp.StatusCode)
+		}
+		if tok, err = c.relogin(ctx, tok); err != nil {
+			return nil, err
+		}
 	}
-	return resp, nil
+}
+
+// sleep waits for d or the end of ctx.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // discard drains a little of an unwanted body, so the connection can be
@@ -137,12 +161,16 @@ func discard(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// maxQuoted is how much of an unusable answer is read to quote its start.
+const maxQuoted = 1 << 10
+
 // unexpected describes an answer the connector cannot use, from its status,
-// content type and the start of its body, and closes it.
-func (c *Connector) unexpected(resp *http.Response, secrets ...string) error {
+// content type and the start of its body (never more than maxQuoted
+// bytes of it are read), and closes it.
+func (c *Connector) unexpected(resp *http.Response) error {
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return fmt.Errorf("unexpected answer: HTTP %d (%s): %q", resp.StatusCode, contentType(resp), excerpt(b, append(secrets, c.pass)...))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxQuoted))
+	return fmt.Errorf("unexpected answer: HTTP %d (%s): %q", resp.StatusCode, contentType(resp), excerpt(b, c.secrets()...))
 }
 
 // contentType is the response's media type, for messages.
@@ -162,10 +190,12 @@ const maxExcerpt = 120
 
 // excerpt turns the start of a body into a short, readable, safe string for
 // an error: HTML tags dropped, entities decoded, whitespace collapsed,
-// control characters dropped, secrets replaced, cut at maxExcerpt runes.
+// control characters dropped, secrets and credentials replaced (by
+// httpsafe.Redact, before and after entities are decoded), cut at
+// maxExcerpt runes.
 func excerpt(b []byte, secrets ...string) string {
 	s := strings.ToValidUTF8(string(b), "")
-	s = redact(dropElements(s, "script", "style"), secrets)
+	s = httpsafe.Redact(dropElements(s, "script", "style"), secrets...)
 	var text strings.Builder
 	inTag := false
 	for _, r := range s {
@@ -179,7 +209,7 @@ func excerpt(b []byte, secrets ...string) string {
 			text.WriteRune(r)
 		}
 	}
-	s = redact(html.UnescapeString(text.String()), secrets)
+	s = httpsafe.Redact(html.UnescapeString(text.String()), secrets...)
 	var out strings.Builder
 	n, space := 0, false
 	for _, r := range s {
@@ -254,13 +284,4 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
-}
-
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" && utf8.ValidString(sec) {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
 }

@@ -49,9 +49,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	token := newGUID()
 	s.mu.Lock()
-	s.sessions[token] = &session{lastUsed: s.now()}
 	s.logins++
 	id := s.logins
+	if r := s.opts.RevokeLogins; r != -1 && id > r {
+		s.sessions[token] = &session{lastUsed: s.now()}
+	}
 	s.mu.Unlock()
 
 	var sid [16]byte

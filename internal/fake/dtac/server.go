@@ -45,6 +45,11 @@ type Options struct {
 	TokenMaxRequests int
 	// LoginFailure is how a failed log-in answers.
 	LoginFailure LoginFailure
+	// RevokeLogins invalidates the token of each of the first RevokeLogins
+	// successful log-ins as soon as it is granted, as the portal does when
+	// someone logs in to it with the same account: the first request with
+	// it answers 401. -1 invalidates every one.
+	RevokeLogins int
 	// EndExclusive makes the enddate bound exclusive. By default it is
 	// inclusive: OrkTrack's rule is unknown, and a connector must cope with
 	// either.
@@ -101,6 +106,9 @@ type session struct {
 func Start(opts Options) (*Server, error) {
 	if opts.PageCap < 0 || opts.TokenMaxRequests < 0 || opts.TokenTTL < 0 {
 		return nil, errors.New("fake dtac: PageCap, TokenMaxRequests and TokenTTL must not be negative")
+	}
+	if opts.RevokeLogins < -1 {
+		return nil, errors.New("fake dtac: RevokeLogins must be -1 (every log-in) or more")
 	}
 	s := &Server{
 		opts:     opts,

@@ -9,31 +9,41 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 )
 
 // GzipBomb answers every request with status and contentType and a body
 // sent with Content-Encoding: gzip that inflates to prefix, then n spaces,
 // then suffix: a few hundred KB on the wire for hundreds of MB inflated.
-// It compresses as it sends, so a client that stops reading early stops
-// it early too.
+// The body is a series of gzip members (which a gzip reader inflates as
+// one stream), the spaces compressed once, so serving it costs little.
 func GzipBomb(status int, contentType, prefix string, n int64, suffix string) http.Handler {
+	const chunk = 1 << 20
+	spaces := member(strings.Repeat(" ", chunk))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Encoding", "gzip")
 		w.WriteHeader(status)
-		zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression) // a valid level: no error
-		defer zw.Close()
-		if _, err := zw.Write([]byte(prefix)); err != nil {
+		if _, err := w.Write(member(prefix)); err != nil {
 			return
 		}
-		chunk := bytes.Repeat([]byte(" "), 64<<10)
-		for left := n; left > 0; left -= int64(len(chunk)) {
-			if _, err := zw.Write(chunk[:min(int64(len(chunk)), left)]); err != nil {
+		left := n
+		for ; left >= chunk; left -= chunk {
+			if _, err := w.Write(spaces); err != nil {
 				return // the client hung up
 			}
 		}
-		_, _ = zw.Write([]byte(suffix))
+		_, _ = w.Write(member(strings.Repeat(" ", int(left)) + suffix))
 	})
+}
+
+// member is s as one gzip member.
+func member(s string) []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level: no error
+	_, _ = zw.Write([]byte(s))                             // to memory: no error
+	_ = zw.Close()
+	return b.Bytes()
 }
 
 // Allocated returns how many bytes the process allocated while f ran
