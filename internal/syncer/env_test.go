@@ -27,6 +27,7 @@ type memConn struct {
 	recs map[string]*memRec
 	// failList, when set, is what List answers.
 	failList error
+	lists    int // List calls so far
 }
 
 type memRec struct {
@@ -66,6 +67,7 @@ func (m *memConn) List(ctx context.Context, from, to time.Time) ([]connectors.Re
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.lists++
 	if m.failList != nil {
 		return nil, m.failList
 	}

@@ -119,6 +119,7 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 		// no other word than "completed" can ever prove processing.
 		if remote, err := s.sink.Find(ctx, r.DataID); err == nil && remote != nil && !remote.Completed() {
 			s.vocab.learnBefore(remote.Status(), s.now())
+			s.saveVocabulary(ctx)
 		}
 	}
 	r.Step = state.ReextractSent
@@ -138,6 +139,7 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 		return sent, err
 	}
 	s.vocab.learnAfter(out.Status)
+	s.saveVocabulary(ctx)
 	r.Step, r.Retried = state.Done, false
 	return sent, s.put(ctx, src, r)
 }
@@ -239,6 +241,15 @@ func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connect
 			return sent, err
 		}
 		s.log.Info("upload URL expired, asking CRK for a fresh one", "source", src, "dataId", rec.DataID)
+	}
+}
+
+// saveVocabulary writes what was just learned of CRK's status words, so
+// that a crash does not forget it. Learning is rare: most calls write
+// nothing.
+func (s *Syncer) saveVocabulary(ctx context.Context) {
+	if err := s.vocab.save(context.WithoutCancel(ctx), s.store); err != nil {
+		s.log.Warn("saving what was learned of CRK's statuses failed", "err", err)
 	}
 }
 

@@ -170,6 +170,10 @@ type Plan struct {
 	// inWindow holds the listed ids the cursor answers for.
 	inWindow map[string]bool
 	normal   time.Time // where the window the cursor asks for begins
+	// unchecked: CRK could not be asked about Check. On a first pass the
+	// source then keeps no cursor, so that the next pass is a first pass
+	// again and asks again.
+	unchecked bool
 	known    map[string]state.Record
 }
 
@@ -341,10 +345,14 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 			passErr = fmt.Errorf("not sending %d recordings the state file does not know until CRK says whether it holds them: %w", len(p.Check), err)
 			s.log.Warn("could not ask CRK which recordings it already holds", "source", src, "count", len(p.Check), "err", err)
 			p.Todo = slices.DeleteFunc(p.Todo, func(r connectors.Recording) bool { return p.Check[r.ID] })
+			p.unchecked = true
 		}
 		res.New = len(p.Todo)
 	}
 	if err := s.missing(ctx, p, &res); err != nil {
+		return res, err
+	}
+	if err := s.remember(ctx, p); err != nil {
 		return res, err
 	}
 	finished, fatal := s.work(ctx, c, p, draining, &res)
@@ -410,6 +418,30 @@ func (s *Syncer) missing(ctx context.Context, p *Plan, res *Result) error {
 		}
 		res.Quarantined++
 		res.Items = append(res.Items, Item{Recording: connectors.Recording{ID: r.ID, DataID: r.DataID, CallAt: r.CallAt}, Quarantined: why})
+	}
+	return nil
+}
+
+// remember writes every recording of p.Todo the state file does not know
+// yet, as pending, in one transaction, before anything is sent: a crash
+// after a create then leaves a record that resumes at the create, not an
+// unknown recording that CRK holds without audio.
+func (s *Syncer) remember(ctx context.Context, p *Plan) error {
+	var recs []state.Record
+	for _, r := range p.Todo {
+		if _, ok := p.known[r.ID]; !ok && r.Invalid == nil {
+			rec := state.Record{ID: r.ID, DataID: r.DataID, CallAt: r.CallAt, Step: state.Pending}
+			recs = append(recs, rec)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := s.store.PutMany(context.WithoutCancel(ctx), p.Source, recs); err != nil {
+		return &stateError{fmt.Errorf("recording the new recordings of %s: %w", p.Source, err)}
+	}
+	for _, r := range recs {
+		p.known[r.ID] = r
 	}
 	return nil
 }
@@ -482,6 +514,10 @@ func (s *Syncer) commit(ctx context.Context, p *Plan, finished map[string]bool) 
 		}
 		return nil
 	}
+	if p.First && p.unchecked {
+		s.gauges(wctx, src)
+		return nil
+	}
 	if p.First {
 		if err := s.store.SetFloor(wctx, src, p.normal); err != nil {
 			return fmt.Errorf("saving where %s's history begins: %w", src, err)
@@ -505,9 +541,6 @@ func (s *Syncer) commit(ctx context.Context, p *Plan, finished map[string]bool) 
 		s.log.Warn("pruning old records failed", "source", src, "err", err)
 	} else if n > 0 {
 		s.log.Debug("pruned done records", "source", src, "count", n)
-	}
-	if err := s.vocab.save(wctx, s.store); err != nil {
-		s.log.Warn("saving what was learned of CRK's statuses failed", "err", err)
 	}
 	s.gauges(wctx, src)
 	return nil

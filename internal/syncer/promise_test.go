@@ -1,0 +1,253 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/connectortest"
+	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/state"
+)
+
+// The regression tests of the guarantees issue: each pins one way the
+// promise (delivered once, or visibly quarantined) was seen to break.
+
+// Failure 1: a crash during the first pass, after a create and before its
+// upload, left a recording CRK held without audio, which the restart's
+// reconciliation took as done. New recordings are now written to the state
+// file before anything is sent, so the restart resumes them.
+func TestFirstPassCrashAfterCreateIsDelivered(t *testing.T) {
+	for _, vocab := range [][2]string{{"pending", "queued"}, {"pending", "pending"}, {"", "completed"}} {
+		for cut := 2; cut <= 3; cut++ { // the first's upload, or the look at its status
+			t.Run(fmt.Sprintf("%s→%s/cut%d", vocab[0], vocab[1], cut), func(t *testing.T) {
+				e := newEnv(t, Config{Concurrency: 1})
+				e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: vocab[0], ProcessingAfter: vocab[1]})
+				ids := addN(e, 3, 2000)
+				ctx, cancel := context.WithCancel(t.Context())
+				e.transport.arm(cut, false, cancel)
+				if _, err := e.sy.Run(ctx, e.conn, nil); err == nil {
+					t.Fatal("the cut pass did not notice")
+				}
+				e.transport.arm(0, false, nil)
+				e.reopen()
+				e.clock.Advance(5 * time.Minute)
+				if res := e.pass(); res.Failed != 0 || res.Quarantined != 0 {
+					t.Fatalf("restart pass %+v", res)
+				}
+				e.checkAllOnce(ids...)
+			})
+		}
+	}
+}
+
+// Failure 2 (the reconciliation side): a first pass on a lost state file
+// found recordings with an undocumented status and took them as done.
+func TestFirstPassTakesOnlyProofAsDone(t *testing.T) {
+	e := newEnv(t, Config{Concurrency: 1, VerifyAttempts: 2})
+	e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
+	ids := addN(e, 2, 100)
+	at := e.clock.Now().Add(-time.Hour).In(bangkok).Format(time.RFC3339)
+	// CRK holds both with audio, status "pending": one was processed, one
+	// was not; nothing tells them apart.
+	e.crk.AddRecording("b1", crk.Recording{DataID: "mem-" + ids[0], CallAt: at, HasAudio: true, ProcessingStatus: "pending", Reextracts: 1})
+	e.crk.AddRecording("b1", crk.Recording{DataID: "mem-" + ids[1], CallAt: at, HasAudio: true, ProcessingStatus: "pending"})
+	res := e.pass()
+	if res.Synced != 0 || e.crk.Count(crk.EndpointReextract) != 0 {
+		t.Fatalf("first pass %+v, %d reextracts: want nothing sent", res, e.crk.Count(crk.EndpointReextract))
+	}
+	for range 3 {
+		e.clock.Advance(5 * time.Minute)
+		e.pass()
+	}
+	for _, id := range ids {
+		r, _, _ := e.store.Get(t.Context(), "mem", id)
+		if r.Step == state.Done || !strings.Contains(r.Quarantined, "no proof yet") {
+			t.Errorf("%s: %+v, want quarantined for want of proof", id, r)
+		}
+	}
+	if n := e.crk.Count(crk.EndpointReextract); n != 0 {
+		t.Fatalf("%d reextracts sent on syncd's own decision", n)
+	}
+}
+
+// Failure 4: a call longer than SYNCD_LOOKBACK was never sent, and
+// SYNCD_SETTLE counted from the call's start.
+func TestLongCallIsSentOnceItEnds(t *testing.T) {
+	e := newEnv(t, Config{Lookback: time.Hour, Settle: 2 * time.Minute})
+	start := e.clock.Now().Add(-10 * time.Minute)
+	e.pass()
+	for range 7 { // 3.5 hours of passes while the call goes on
+		e.clock.Advance(30 * time.Minute)
+		e.pass()
+	}
+	// The 3-hour call ended a minute ago: it appears at the source now.
+	e.clock.Advance(start.Add(3*time.Hour + time.Minute).Sub(e.clock.Now()))
+	e.conn.add("long", start, 4000, connectortest.Ready)
+	e.conn.set("long", func(m *memRec) { m.rec.Duration = 3 * time.Hour })
+	if res := e.pass(); res.Synced != 0 {
+		t.Fatalf("pass %+v: a call that ended a minute ago was sent before SYNCD_SETTLE", res)
+	}
+	e.clock.Advance(5 * time.Minute)
+	if res := e.pass(); res.Synced != 1 {
+		t.Fatalf("pass %+v: the long call was not sent", res)
+	}
+	e.checkAllOnce("long")
+}
+
+// Failure 5: retrying a recording quarantined days ago pulled the window
+// back past the prune horizon, and everything in between was paid for
+// again. Raising SYNCD_LOOKBACK did the same.
+func TestOldRetryAndLongerLookbackPayNothingTwice(t *testing.T) {
+	e := newEnv(t, Config{Lookback: time.Hour, MaxCall: time.Hour, PruneMargin: time.Hour})
+	var ids []string
+	day0 := e.clock.Now()
+	e.conn.add("gone", day0.Add(-30*time.Minute), 100, connectortest.Gone)
+	for h := range 72 {
+		e.conn.add(fmt.Sprintf("h%02d", h), day0.Add(time.Duration(h)*time.Hour), 100, connectortest.Ready)
+		ids = append(ids, fmt.Sprintf("h%02d", h))
+	}
+	for range 75 {
+		e.pass()
+		e.clock.Advance(time.Hour)
+	}
+	if sum, _ := e.store.Summary(t.Context(), "mem"); sum.Done >= 72 || sum.Quarantined != 1 {
+		t.Fatalf("summary %+v: want old records pruned and one quarantined", sum)
+	}
+	e.checkAllOnce(ids...)
+
+	e.conn.set("gone", func(m *memRec) { m.state = connectortest.Ready })
+	if n, err := e.store.RetryQuarantined(t.Context(), state.Selection{DataID: "mem-gone"}); err != nil || n != 1 {
+		t.Fatalf("retry: %d, %v", n, err)
+	}
+	if res := e.pass(); res.Synced != 1 {
+		t.Fatalf("pass after the retry %+v, want only the retried one sent", res)
+	}
+	e.checkAllOnce(append(ids, "gone")...)
+
+	// SYNCD_LOOKBACK 1h → 72h: the pruned days are listed again; CRK is
+	// asked about them and nothing is paid twice.
+	e.cfg.Lookback = 72 * time.Hour
+	e.reopen()
+	e.clock.Advance(time.Hour)
+	if res := e.pass(); res.Synced != 0 {
+		t.Fatalf("pass with a longer lookback %+v, want nothing sent again", res)
+	}
+	e.checkAllOnce(append(ids, "gone")...)
+}
+
+// Failure 6: a CRK blip during a first pass's reconciliation sent
+// everything again. Now nothing the state file does not know is sent
+// until CRK answers.
+func TestFirstPassSendsNothingUntilCRKCanBeAsked(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := addN(e, 4, 100)
+	e.pass()
+	e.store.Close()
+	if err := os.Remove(e.path); err != nil {
+		t.Fatal(err)
+	}
+	e.open() // a lost state file
+	e.crk.FailNext(crk.EndpointList, 503, 6) // every attempt of the sink
+	e.clock.Advance(5 * time.Minute)
+	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil || !strings.Contains(err.Error(), "until CRK says whether it holds them") {
+		t.Fatalf("pass with CRK's listing down: %v", err)
+	}
+	if n := e.crk.Count(crk.EndpointCreate); n != 4 {
+		t.Fatalf("%d creates, want none beyond the first pass's 4", n)
+	}
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	e.checkAllOnce(ids...)
+}
+
+// Failure 7: the remedy for a recording quarantined as unverifiable (grant
+// the scope, retry) re-extracted it without asking CRK; now a retry asks
+// first, and a retry can be chosen by dataId.
+func TestRetryOfUnverifiableAsksCRKFirst(t *testing.T) {
+	e := newEnv(t, Config{PassTries: 1, Concurrency: 1})
+	ids := addN(e, 2, 100)
+	e.crk.DropNext(crk.EndpointReextract, 1) // CRK acted; the answer is lost
+	e.pass()
+	e.crk.FailNextError(crk.EndpointList, 403, "insufficient_scope", 1) // the token cannot read recordings
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	r, _, _ := e.store.Get(t.Context(), "mem", ids[0])
+	if !strings.Contains(r.Quarantined, "view_recording_all") || r.Step != state.ReextractSent {
+		t.Fatalf("record %+v, want quarantined at reextract-sent, saying which scope", r)
+	}
+	// The scope is granted; the person retries this one recording.
+	if n, _ := e.store.RetryQuarantined(t.Context(), state.Selection{Source: "mem", Reason: "VIEW_RECORDING_ALL"}); n != 1 {
+		t.Fatalf("retry by reason moved %d", n)
+	}
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	e.checkAllOnce(ids...) // asked CRK, found it processed: one reextract
+}
+
+// Failure 13: with CRK down, every recording spent the sink's retries
+// inside the syncer's. Now a pass stops after a few recordings, and the
+// next asks CRK once before sending.
+func TestCRKDownStopsThePassEarly(t *testing.T) {
+	e := newEnv(t, Config{Concurrency: 1, BreakAfter: 3})
+	e.pass() // not a first pass: no reconciliation
+	ids := addN(e, 20, 100)
+	e.crk.SetFaults(crk.Faults{P500: 1})
+	_, err := e.sy.Run(t.Context(), e.conn, nil)
+	if !errors.Is(err, errCRKDown) {
+		t.Fatalf("pass with CRK down: %v", err)
+	}
+	// The one already waiting for a worker when the third failed starts too.
+	if n := e.crk.Count(crk.EndpointCreate); n > (3+1)*6 {
+		t.Fatalf("%d create requests, want at most 4 recordings × 6 attempts", n)
+	}
+	before := e.crk.Count(crk.EndpointCreate)
+	e.clock.Advance(5 * time.Minute)
+	if _, err := e.sy.Run(t.Context(), e.conn, nil); !errors.Is(err, errCRKDown) {
+		t.Fatalf("second pass: %v", err)
+	}
+	if n := e.crk.Count(crk.EndpointCreate); n != before {
+		t.Fatalf("the pass after a breaker sent %d creates before CRK answered its probe", n-before)
+	}
+	e.crk.SetFaults(crk.Faults{})
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	e.checkAllOnce(ids...)
+}
+
+// Failure 15: a refused log-in was tried again on every pass, which locks
+// accounts and gets addresses blocked. Now refusals back off, and a
+// changed configuration is tried at once.
+func TestRefusedLogInBacksOff(t *testing.T) {
+	fp := "cfg-1"
+	e := newEnv(t, Config{Fingerprint: func(string) string { return fp }})
+	e.conn.failList = fmt.Errorf("dtac: log in: wrong password: %w", connectors.ErrAuth)
+	refused := 0
+	for range 13 { // an hour at */5
+		if _, err := e.sy.Run(t.Context(), e.conn, nil); errors.Is(err, connectors.ErrAuth) {
+			refused++
+		}
+		e.clock.Advance(5 * time.Minute)
+	}
+	if e.conn.lists != 4 || refused != 13 { // at 0, 5, 15 and 35 minutes
+		t.Fatalf("%d log-ins tried in an hour (%d passes failed), want 4", e.conn.lists, refused)
+	}
+	lb, _ := e.store.LoginBackoff(t.Context(), "mem")
+	if lb.Refusals != 4 || !lb.Until.After(e.clock.Now()) {
+		t.Fatalf("backoff %+v", lb)
+	}
+	fp = "cfg-2" // the operator fixed the password
+	e.conn.failList = nil
+	e.pass()
+	if e.conn.lists != 5 {
+		t.Fatalf("a changed configuration was not tried at once")
+	}
+	if lb, _ := e.store.LoginBackoff(t.Context(), "mem"); lb.Refusals != 0 {
+		t.Fatalf("backoff %+v after a successful log-in", lb)
+	}
+}
