@@ -152,7 +152,7 @@ func TestFirstPassSendsNothingUntilCRKCanBeAsked(t *testing.T) {
 	if err := os.Remove(e.path); err != nil {
 		t.Fatal(err)
 	}
-	e.open() // a lost state file
+	e.open()                                 // a lost state file
 	e.crk.FailNext(crk.EndpointList, 503, 6) // every attempt of the sink
 	e.clock.Advance(5 * time.Minute)
 	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil || !strings.Contains(err.Error(), "until CRK says whether it holds them") {

@@ -174,7 +174,7 @@ type Plan struct {
 	// source then keeps no cursor, so that the next pass is a first pass
 	// again and asks again.
 	unchecked bool
-	known    map[string]state.Record
+	known     map[string]state.Record
 }
 
 // end is when r's call ended, as far as the source says.
