@@ -58,18 +58,24 @@ func startFake(tb testing.TB, opts fake.Options) *fake.Server {
 func connect(tb testing.TB, baseURL string, cfg Config, now func() time.Time) *Connector {
 	tb.Helper()
 	cfg.BaseURL = baseURL
-	c, err := New(cfg, connectors.Deps{
-		HTTP:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
-		Logger:    slog.New(slog.DiscardHandler),
-		Location:  bangkok,
-		Region:    "TH",
-		Now:       now,
-		UserAgent: "syncd-test/1.0",
-	})
+	deps := connectDeps()
+	deps.Now = now
+	c, err := New(cfg, deps)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// connectDeps are the dependencies connect gives a connector.
+func connectDeps() connectors.Deps {
+	return connectors.Deps{
+		HTTP:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
+		Logger:    slog.New(slog.DiscardHandler),
+		Location:  bangkok,
+		Region:    "TH",
+		UserAgent: "syncd-test/1.0",
+	}
 }
 
 // addRange adds n recordings of callType, one a second from start, with Ids

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // clientLogin gets a token for the API client: POST /connect/token with
@@ -85,13 +86,13 @@ func (c *Connector) login(ctx context.Context, path, contentType, body string, o
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return 0, "", err // a *url.Error: method and URL, never the body
+		return 0, "", requestError(err) // method and URL, never the body
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, c.errorDetail(resp), nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+	if err := json.NewDecoder(httpsafe.JSON(resp.Body, httpsafe.MaxLogin, "the log-in answer")).Decode(out); err != nil {
 		return 0, "", fmt.Errorf("reading the answer (200, %s): %w", resp.Header.Get("Content-Type"), err)
 	}
 	return resp.StatusCode, "", nil
@@ -109,10 +110,11 @@ func (c *Connector) newToken(access string, expiresIn scalar) *token {
 
 // errorDetail reads an error answer's message, from XAPI's
 // {"error":{"code","message"}}, OAuth's {"error","error_description"}, or
-// the start of whatever else came, as ": <message>" ("" when none).
+// the start of whatever else came, as ": <message>" ("" when none). Only
+// the first httpsafe.MaxErrorBody bytes are read for it.
 func (c *Connector) errorDetail(resp *http.Response) string {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10)) // let the connection be reused
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, httpsafe.MaxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain)) // let the connection be reused
 	b = bytes.TrimSpace(b)
 	var msg string
 	var odata struct {
@@ -139,21 +141,17 @@ func (c *Connector) errorDetail(resp *http.Response) string {
 	return ": " + msg
 }
 
-// clean makes text from the PBX fit for an error string: printable, at
-// most 200 characters, and without any configured secret or the current
-// access token.
+// clean makes text from the PBX fit for an error string: without any
+// configured secret, the current access token or any other credential
+// (httpsafe.Redact), printable, at most 200 characters.
 func (c *Connector) clean(s string) string {
 	s = strings.ToValidUTF8(s, "?")
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }), " ")
 	secrets := []string{c.cfg.ClientSecret, c.cfg.Password}
 	if t := c.tokens.current(); t != nil {
 		secrets = append(secrets, t.value)
 	}
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "***")
-		}
-	}
+	s = httpsafe.Redact(s, secrets...)
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }), " ")
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "…"
 	}

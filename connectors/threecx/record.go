@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 	"github.com/crkai/syncd/internal/phone"
 )
 
@@ -53,18 +54,17 @@ type page struct {
 	value []json.RawMessage
 }
 
-// maxPageBytes bounds a page's body; 100 recordings take about 100 kB.
-const maxPageBytes = 64 << 20
-
 // decodePage reads a Recordings page: {"@odata.count": n, "value": [...]},
 // other members ignored. The records are decoded one by one later, so that
-// one bad record does not lose the page.
+// one bad record does not lose the page. The page is held whole, so it is
+// bounded by httpsafe.MaxListingPage (after decompression; 100 recordings
+// take about 100 kB).
 func decodePage(r io.Reader) (page, error) {
 	var body struct {
 		Count scalar             `json:"@odata.count"`
 		Value *[]json.RawMessage `json:"value"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r, maxPageBytes)).Decode(&body); err != nil {
+	if err := json.NewDecoder(httpsafe.JSON(r, httpsafe.MaxListingPage, "the listing page")).Decode(&body); err != nil {
 		return page{}, fmt.Errorf("reading the page: %w", err)
 	}
 	if body.Value == nil {

@@ -2,11 +2,14 @@ package threecx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // do GETs url with the current access token, and once more with a renewed
@@ -28,7 +31,7 @@ func (c *Connector) do(ctx context.Context, url, accept string) (*http.Response,
 		}
 		resp, err := c.client.Do(req)
 		if err != nil {
-			return nil, err // a *url.Error: method and URL, never the token
+			return nil, requestError(err)
 		}
 		if resp.StatusCode != http.StatusUnauthorized {
 			return resp, nil
@@ -44,10 +47,22 @@ func (c *Connector) do(ctx context.Context, url, accept string) (*http.Response,
 	}
 }
 
+// requestError is err from http.Client.Do: a *url.Error with the method and
+// URL, never the token; but a refused redirect already names both URLs
+// without their query, and the *url.Error would quote the redirect's
+// target whole.
+func requestError(err error) error {
+	var ue *url.Error
+	if errors.Is(err, httpsafe.ErrUnsafeRedirect) && errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
 // drain reads a little of an unwanted body, so that the connection can be
 // reused, and closes it.
 func drain(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain))
 	_ = resp.Body.Close()
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // Config is the connector's configuration, from THREECX_* variables.
@@ -61,6 +62,11 @@ type Connector struct {
 var _ connectors.Connector = (*Connector)(nil)
 
 // New checks cfg and builds a connector. It does no I/O: log-in is lazy.
+//
+// Every request goes through deps.HTTP. If that client has no
+// CheckRedirect of its own, the connector uses a copy of it with
+// httpsafe.CheckRedirect, so that neither the access token nor a log-in's
+// secret follows a redirect to clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	var errs []error
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
@@ -100,7 +106,7 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		cfg:            cfg,
 		base:           base,
 		host:           strings.ToLower(base.Hostname()),
-		client:         deps.HTTP,
+		client:         httpsafe.WithRedirectPolicy(deps.HTTP),
 		log:            deps.Logger,
 		loc:            deps.Location,
 		region:         deps.Region,
@@ -108,9 +114,6 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		ua:             deps.UserAgent,
 		requestTimeout: defaultRequestTimeout,
 		headerTimeout:  defaultHeaderTimeout,
-	}
-	if c.client == nil {
-		c.client = &http.Client{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
