@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/spool"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -118,7 +120,14 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 
 // syncer builds the Syncer of a pass; progress may be nil.
 func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *syncer.Syncer {
+	sp := spool.New(filepath.Join(filepath.Dir(a.cfg.StatePath), "spool"), 0)
+	if n, err := sp.Clean(); err != nil {
+		a.log.Warn("cleaning the audio spool failed", "dir", sp.Dir(), "err", err)
+	} else if n > 0 {
+		a.log.Info("removed audio spooled by a run that did not finish", "dir", sp.Dir(), "files", n)
+	}
 	return syncer.New(syncer.Config{
+		Spool: sp,
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle, MaxCall: a.cfg.MaxCall,
 		Fingerprint: a.cfg.SourceFingerprint,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,

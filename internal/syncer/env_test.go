@@ -36,6 +36,8 @@ type memRec struct {
 	state connectortest.AudioState
 	// openErr, when set, is what Open answers.
 	openErr error
+	// unknownSize: Open does not say the audio's length.
+	unknownSize bool
 }
 
 func newMemConn() *memConn { return &memConn{recs: map[string]*memRec{}} }
@@ -98,7 +100,11 @@ func (m *memConn) Open(ctx context.Context, r connectors.Recording) (*connectors
 	case mr.state == connectortest.NotReady:
 		return nil, fmt.Errorf("recording %s: empty body: %w", r.ID, connectors.ErrNotReady)
 	}
-	return &connectors.Audio{Body: io.NopCloser(mr.audio.Reader()), Size: mr.audio.Size, ContentType: "audio/x-wav"}, nil
+	size := mr.audio.Size
+	if mr.unknownSize {
+		size = -1
+	}
+	return &connectors.Audio{Body: io.NopCloser(mr.audio.Reader()), Size: size, ContentType: "audio/x-wav"}, nil
 }
 
 var bangkok = must(time.LoadLocation("Asia/Bangkok"))

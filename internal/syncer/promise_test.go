@@ -12,6 +12,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
 	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/spool"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -249,5 +250,26 @@ func TestRefusedLogInBacksOff(t *testing.T) {
 	}
 	if lb, _ := e.store.LoginBackoff(t.Context(), "mem"); lb.Refusals != 0 {
 		t.Fatalf("backoff %+v after a successful log-in", lb)
+	}
+}
+
+// Audio of unknown length (a source streaming without Content-Length) is
+// spooled, so that storage, which refuses a chunked PUT, gets a length;
+// nothing is left in the spool afterwards.
+func TestUnknownLengthAudioIsSpooled(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, Config{Spool: spool.New(dir, 4096)})
+	e.crk.SetBehaviour(crk.Behaviour{RequireContentLength: true})
+	ids := addN(e, 3, 10_000)
+	for _, id := range ids[:2] {
+		e.conn.set(id, func(m *memRec) { m.unknownSize = true })
+	}
+	e.conn.set(ids[0], func(m *memRec) { m.audio.Size = 1000 }) // kept in memory
+	if res := e.pass(); res.Synced != 3 {
+		t.Fatalf("pass %+v", res)
+	}
+	e.checkAllOnce(ids...)
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Fatalf("%d files left in the spool", len(files))
 	}
 }

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -182,66 +183,74 @@ func (s *Syncer) verify(ctx context.Context, r *state.Record) error {
 // upload URL) and streams the audio to it. An expired URL is healed once by
 // creating again.
 func (s *Syncer) upload(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
-	src := c.Name()
 	var sent int64
 	for healed := false; ; healed = true {
-		audio, err := c.Open(ctx, rec)
-		if errors.Is(err, connectors.ErrForbidden) {
-			// Logged in, yet refused this one file: a recording of another
-			// team, say. That is this recording's problem, not the pass's.
-			return sent, fmt.Errorf("%w: the source refuses the audio of %s: %v", errAudioRefused, rec.DataID, err)
-		}
-		if err != nil {
-			return sent, fmt.Errorf("opening the audio of %s: %w", rec.DataID, err)
-		}
-		ct := audio.ContentType
-		if ct == "" {
-			ct = rec.ContentType
-		}
-		if ct == "" {
-			ct = "audio/wav"
-		}
-		created, err := s.sink.Create(ctx, sink.Recording{
-			DataID:           rec.DataID,
-			CallAt:           rec.CallAt.In(s.cfg.Location),
-			Direction:        rec.Direction,
-			CustomerPhone:    rec.CustomerPhone,
-			CallcenterNumber: rec.AgentNumber,
-			CallcenterName:   rec.AgentName,
-			ContentType:      ct,
-		})
-		if err != nil {
-			audio.Body.Close()
-			return sent, err
-		}
-		if r.Step < state.Created || r.CRKID != created.ID {
-			r.CRKID, r.Step = created.ID, state.Created // saved with the next write
-		}
-		if created.UploadURL == "" {
-			audio.Body.Close()
-			remote, err := s.sink.Find(ctx, r.DataID)
-			if err == nil && remote != nil && remote.AudioURL != "" {
-				return sent, nil // CRK holds the audio already
-			}
-			return sent, fmt.Errorf("%s: %w", r.DataID, sink.ErrNoUploadURL)
-		}
-		body := &countingReader{r: audio.Body, progress: s.cfg.Progress}
-		err = s.sink.Upload(ctx, created.UploadURL, ct, body, audio.Size)
-		audio.Body.Close()
-		n := body.n.Load()
+		n, err := s.uploadOnce(ctx, c, rec, r)
 		sent += n
-		if s.m != nil {
-			s.m.audioBytes.WithLabelValues(src).Add(float64(n))
-		}
-		if ferr := body.failure(); ferr != nil {
-			// The source broke off the stream: its error says why better.
-			return sent, fmt.Errorf("reading the audio of %s: %w", rec.DataID, ferr)
-		}
 		if err == nil || !errors.Is(err, sink.ErrUploadExpired) || healed {
 			return sent, err
 		}
-		s.log.Info("upload URL expired, asking CRK for a fresh one", "source", src, "dataId", rec.DataID)
+		s.log.Info("upload URL expired, asking CRK for a fresh one", "source", c.Name(), "dataId", rec.DataID)
 	}
+}
+
+// uploadOnce is one try of upload. Audio of unknown length is spooled
+// first, so that its PUT carries a Content-Length.
+func (s *Syncer) uploadOnce(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
+	audio, err := c.Open(ctx, rec)
+	if errors.Is(err, connectors.ErrForbidden) {
+		// Logged in, yet refused this one file: a recording of another
+		// team, say. That is this recording's problem, not the pass's.
+		return 0, fmt.Errorf("%w: the source refuses the audio of %s: %v", errAudioRefused, rec.DataID, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("opening the audio of %s: %w", rec.DataID, err)
+	}
+	defer audio.Body.Close()
+	counted := &countingReader{r: audio.Body, progress: s.cfg.Progress}
+	var body io.Reader = counted
+	size := audio.Size
+	if size < 0 {
+		sp, err := s.cfg.Spool.Take(ctx, counted)
+		if err != nil {
+			return 0, fmt.Errorf("reading the audio of %s: %w", rec.DataID, err)
+		}
+		defer sp.Close()
+		body, size = sp, sp.Size
+	}
+	ct := cmp.Or(audio.ContentType, rec.ContentType, "audio/wav")
+	created, err := s.sink.Create(ctx, sink.Recording{
+		DataID:           rec.DataID,
+		CallAt:           rec.CallAt.In(s.cfg.Location),
+		Direction:        rec.Direction,
+		CustomerPhone:    rec.CustomerPhone,
+		CallcenterNumber: rec.AgentNumber,
+		CallcenterName:   rec.AgentName,
+		ContentType:      ct,
+	})
+	if err != nil {
+		return 0, err
+	}
+	if r.Step < state.Created || r.CRKID != created.ID {
+		r.CRKID, r.Step = created.ID, state.Created // saved with the next write
+	}
+	if created.UploadURL == "" {
+		remote, err := s.sink.Find(ctx, r.DataID)
+		if err == nil && remote != nil && remote.AudioURL != "" {
+			return 0, nil // CRK holds the audio already
+		}
+		return 0, fmt.Errorf("%s: %w", r.DataID, sink.ErrNoUploadURL)
+	}
+	err = s.sink.Upload(ctx, created.UploadURL, ct, body, size)
+	n := counted.n.Load()
+	if s.m != nil {
+		s.m.audioBytes.WithLabelValues(c.Name()).Add(float64(n))
+	}
+	if ferr := counted.failure(); ferr != nil {
+		// The source broke off the stream: its error says why better.
+		return n, fmt.Errorf("reading the audio of %s: %w", rec.DataID, ferr)
+	}
+	return n, err
 }
 
 // saveVocabulary writes what was just learned of CRK's status words, so

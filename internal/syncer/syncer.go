@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/spool"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -69,6 +72,10 @@ type Config struct {
 	// Fingerprint names a source's configuration, so that a changed one
 	// is tried at once after refused log-ins; nil means "".
 	Fingerprint func(source string) string
+	// Spool holds audio whose length the source does not say, so that
+	// its upload carries a Content-Length; nil means one under the
+	// system's temporary directory.
+	Spool *spool.Spool
 	// PruneMargin: done records older than the window's start minus the
 	// lookback minus this margin are deleted; default 24h.
 	PruneMargin time.Duration
@@ -107,6 +114,9 @@ func (c *Config) defaults() {
 	}
 	if c.Progress == nil {
 		c.Progress = func() {}
+	}
+	if c.Spool == nil {
+		c.Spool = spool.New(filepath.Join(os.TempDir(), "syncd-spool"), 0)
 	}
 	if c.Fingerprint == nil {
 		c.Fingerprint = func(string) string { return "" }
