@@ -127,7 +127,7 @@ func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *sy
 		a.log.Info("removed audio spooled by a run that did not finish", "dir", sp.Dir(), "files", n)
 	}
 	return syncer.New(syncer.Config{
-		Spool: sp,
+		Spool:    sp,
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle, MaxCall: a.cfg.MaxCall,
 		Fingerprint: a.cfg.SourceFingerprint,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
