@@ -105,7 +105,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 		"THREECX_CLIENT_ID":     demo3CXClient,
 		"THREECX_CLIENT_SECRET": demo3CXSecret,
 	}
-	cfg, err := config.Load(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, os.ReadFile)
+	cfg, err := config.Load(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, config.ReadSecretFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: the demo's own configuration: %v\n", err)
 		return exitFailed

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // Asia/Bangkok in a distroless image
 
 	"github.com/crkai/syncd/internal/config"
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return demo(ctx, stdout, stderr)
 	}
 
-	cfg, err := config.Load(ctx, lookup, os.ReadFile)
+	cfg, err := config.Load(ctx, lookup, config.ReadSecretFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitConfig
@@ -107,6 +108,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return dryRun(ctx, cfg, log, stdout, stderr)
 	case o.once:
 		return once(ctx, cfg, log, stderr)
+	}
+	for _, w := range config.DSTWarnings(cfg.Schedule, cfg.Location, time.Now()) {
+		log.Warn("the schedule meets a daylight-saving change: " + w)
 	}
 	return daemon(ctx, cfg, log, stderr)
 }

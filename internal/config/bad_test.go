@@ -65,7 +65,7 @@ func TestBadEnvironments(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(envFile), ".env")
 		t.Run(name, func(t *testing.T) {
 			env := readEnvFile(t, envFile)
-			cfg, err := Load(context.Background(), mapLookup(env), os.ReadFile)
+			cfg, err := Load(context.Background(), mapLookup(env), ReadSecretFile)
 			if err == nil {
 				t.Fatalf("Load accepted it: %+v", cfg)
 			}

@@ -2,10 +2,14 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // secretInput is where a secret X may come from: X itself, X_FILE, or the
@@ -17,10 +21,6 @@ type secretInput struct {
 }
 
 func (in secretInput) fileVar() string { return in.name + "_FILE" }
-
-// given reports whether X or X_FILE is set (the credential directory is
-// not a variable, so it does not count).
-func (in secretInput) given() bool { return in.value != "" || in.file != "" }
 
 // resolvedSecret is a secret and the variable it came from, for problems
 // about its value.
@@ -55,9 +55,59 @@ func (b *builder) secret(in secretInput) resolvedSecret {
 	return resolvedSecret{}
 }
 
-// readSecretFile reads the secret at path, trimming trailing whitespace.
-// With optional, a file that does not exist is no problem (a systemd
-// credential that was not configured).
+// MaxSecretFile bounds a secret file: a password or token is a few
+// hundred bytes; anything larger is not a secret file.
+const MaxSecretFile = 16 << 10
+
+// errNotRegular and errTooLarge are what ReadSecretFile refuses.
+var (
+	errNotRegular = errors.New("not a regular file")
+	errTooLarge   = fmt.Errorf("larger than %d bytes: not a secret file", MaxSecretFile)
+)
+
+// ReadSecretFile reads a secret file for Load: only a regular file (a
+// FIFO or a device would hang start-up or never end), of at most
+// MaxSecretFile bytes, read without reading further.
+func ReadSecretFile(path string) ([]byte, error) {
+	info, err := os.Stat(path) // follows links: Kubernetes mounts secrets as links to files
+	if err != nil {
+		return nil, err
+	}
+	if m := info.Mode(); !m.IsRegular() {
+		var err error
+		switch {
+		case m.IsDir():
+			err = errors.New("is a directory")
+		case m&fs.ModeNamedPipe != 0:
+			err = fmt.Errorf("%w: a named pipe (FIFO)", errNotRegular)
+		case m&fs.ModeDevice != 0:
+			err = fmt.Errorf("%w: a device", errNotRegular)
+		case m&fs.ModeSocket != 0:
+			err = fmt.Errorf("%w: a socket", errNotRegular)
+		default:
+			err = errNotRegular
+		}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSecretFile {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errTooLarge}
+	}
+	return data, nil
+}
+
+// readSecretFile reads the secret at path, dropping a UTF-8 byte-order
+// mark and trailing whitespace, and refusing control characters (a NUL, a
+// line break inside). With optional, a file that does not exist is no
+// problem (a systemd credential that was not configured).
 func (b *builder) readSecretFile(name, path string, optional bool) (string, bool) {
 	data, err := b.readFile(path)
 	if err != nil {
@@ -67,9 +117,18 @@ func (b *builder) readSecretFile(name, path string, optional bool) (string, bool
 		b.add(name, "cannot read the secret file %q: %s", path, fileErrReason(err))
 		return "", false
 	}
-	v := strings.TrimRightFunc(string(data), unicode.IsSpace)
+	v := strings.TrimPrefix(string(data), "\ufeff")
+	v = strings.TrimRightFunc(v, unicode.IsSpace)
 	if v == "" {
 		b.add(name, "the secret file %q is empty", path)
+		return "", false
+	}
+	if !utf8.ValidString(v) {
+		b.add(name, "the secret file %q is not UTF-8 text", path)
+		return "", false
+	}
+	if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+		b.add(name, "the secret file %q holds a control character (%U at byte %d): a secret is one line of text", path, []rune(v[i:])[0], i)
 		return "", false
 	}
 	return v, true
