@@ -13,10 +13,12 @@ const Redacted = "[redacted]"
 
 var (
 	// headerValue is the value of a credential header echoed back (a proxy
-	// page quoting the request), or of such a JSON member.
-	headerValue = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|cookie)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?[^\s"'<>,;]+`)
+	// page quoting the request), or of such a JSON member. A value already
+	// redacted (a configured secret) is taken whole. Values end at space,
+	// quotes, angle brackets, separators and closing brackets.
+	headerValue = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|cookie)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?(?:\[redacted\]|[^\s"'<>,;)\]}]+)`)
 	// bearer is a Bearer credential anywhere.
-	bearer = regexp.MustCompile(`(?i)\b(bearer)\s+[^\s"'<>,;]+`)
+	bearer = regexp.MustCompile(`(?i)\b(bearer)\s+(?:\[redacted\]|[^\s"'<>,;)\]}]+)`)
 	// crkKey is a CRK API key.
 	crkKey = regexp.MustCompile(`crk_[A-Za-z0-9_-]+`)
 )

@@ -34,3 +34,18 @@ func TestRedact(t *testing.T) {
 		t.Errorf("nested secrets: %q", got)
 	}
 }
+
+func TestRedactKeepsClosingBrackets(t *testing.T) {
+	if got := httpsafe.Redact("{Authorization: Bearer abc.def} (bearer xyz)"); got != "{Authorization: [redacted]} (bearer [redacted])" {
+		t.Errorf("Redact = %q", got)
+	}
+}
+
+// TestRedactSecretWithAClosingBracket: a configured secret goes whole even
+// where the patterns would stop at one of its characters.
+func TestRedactSecretWithAClosingBracket(t *testing.T) {
+	const tok = "ab)cd]ef"
+	if got := httpsafe.Redact("Authorization: Bearer "+tok+" x", tok); got != "Authorization: [redacted] x" {
+		t.Errorf("Redact = %q", got)
+	}
+}

@@ -86,12 +86,13 @@ func (c *Client) Notify(ctx context.Context, n Notification) error {
 	if json.Unmarshal(raw, &out) != nil || out.OK == nil || *out.OK {
 		return nil
 	}
-	return &DeliveryError{Channel: n.Channel, Message: gatewayReason(out.Error)}
+	return &DeliveryError{Channel: n.Channel, Message: c.gatewayReason(out.Error)}
 }
 
 // gatewayReason renders the "error" of an {"ok": false} answer: a string as
-// it is, anything else as its JSON, both shortened and cut of URLs.
-func gatewayReason(raw json.RawMessage) string {
+// it is, anything else as its JSON, both shortened, cut of URLs and
+// scrubbed of credentials.
+func (c *Client) gatewayReason(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		s = string(bytes.TrimSpace(raw))
@@ -99,7 +100,7 @@ func gatewayReason(raw json.RawMessage) string {
 	if s == "" || s == "null" {
 		return "no reason given"
 	}
-	return excerpt([]byte(urlTail.ReplaceAllString(s, "$1")))
+	return c.excerpt([]byte(urlTail.ReplaceAllString(s, "$1")))
 }
 
 // urlTail matches a URL, less trailing punctuation; its first group is the

@@ -22,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
+
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // Config is what a Client needs. BaseURL and Token are required.
@@ -29,7 +31,11 @@ type Config struct {
 	BaseURL    string // e.g. https://phone.mcloud.co.th/api/v1
 	Token      string // crk_…; never logged, never in an error
 	BusinessID string // sent as X-Business-Id on data calls when set (account keys)
-	HTTP       *http.Client
+	// HTTP is the client every request goes through; nil means a new one.
+	// If it has no CheckRedirect of its own, the Client uses a copy of it
+	// with httpsafe.CheckRedirect, so that the token never follows a
+	// redirect to clear text or to another host.
+	HTTP *http.Client
 	// Limiter paces every CRK API call of the process (every attempt,
 	// retries included). Share one between every Client and the alerter.
 	// nil means unlimited.
@@ -77,9 +83,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("crk: no API token")
 	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{}
-	}
+	cfg.HTTP = httpsafe.WithRedirectPolicy(cfg.HTTP)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
@@ -124,10 +128,6 @@ type call struct {
 	// (out is left as it was). For answers whose shape is undocumented.
 	optionalOut bool
 }
-
-// maxBody caps the JSON answers the client reads (a page of 200 recordings
-// is far below it).
-const maxBody = 16 << 20
 
 func (c *Client) do(ctx context.Context, cl call) error {
 	var payload []byte
@@ -189,14 +189,22 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) error {
 	defer resp.Body.Close()
 	c.cfg.Metrics.observe(cl.endpoint, strconv.Itoa(resp.StatusCode), time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return readAPIError(cl.endpoint, resp)
+		return c.readAPIError(cl.endpoint, resp)
 	}
 	if cl.out == nil || resp.StatusCode == http.StatusNoContent {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain))
 		return nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(cl.out); err != nil && !cl.optionalOut {
-		return &NetError{Endpoint: cl.endpoint, Err: fmt.Errorf("decoding the %d answer: %w", resp.StatusCode, err), Sent: true}
+	// Bounded after decompression: net/http inflates a gzip answer itself.
+	answer := httpsafe.JSON(resp.Body, httpsafe.MaxAnswer, "the "+cl.endpoint+" answer")
+	if err := json.NewDecoder(answer).Decode(cl.out); err != nil {
+		if !cl.optionalOut {
+			return &NetError{Endpoint: cl.endpoint, Err: fmt.Errorf("decoding the %d answer: %w", resp.StatusCode, err), Sent: true}
+		}
+		if errors.Is(err, httpsafe.ErrTooLarge) {
+			// The answer's shape is optional; the request itself succeeded.
+			c.log.Warn("crk answer not read", "endpoint", cl.endpoint, "status", resp.StatusCode, "err", err)
+		}
 	}
 	return nil
 }
@@ -209,6 +217,8 @@ func (c *Client) backoff(cl call, err error, attempt int) (time.Duration, bool) 
 	var ae *APIError
 	var ne *NetError
 	switch {
+	case errors.Is(err, httpsafe.ErrUnsafeRedirect), errors.Is(err, httpsafe.ErrTooLarge):
+		return 0, false // the same request would get the same answer
 	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
 		if ae.RetryAfter > 0 {
 			return min(ae.RetryAfter, c.cfg.Retry.MaxRetryAfter), true
@@ -247,8 +257,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // readAPIError turns a non-2xx answer into an *APIError, whatever its body.
-func readAPIError(endpoint string, resp *http.Response) error {
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+// Only the body's first httpsafe.MaxErrorBody bytes are read; the code and
+// message taken from them are scrubbed of credentials (a proxy's page may
+// echo the request's Authorization header).
+func (c *Client) readAPIError(endpoint string, resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, httpsafe.MaxErrorBody))
 	e := &APIError{Endpoint: endpoint, Status: resp.StatusCode}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
@@ -264,16 +277,18 @@ func readAPIError(endpoint string, resp *http.Response) error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(raw, &shape) == nil && shape.Error.Code != "" {
-		e.Code, e.Message = shape.Error.Code, shape.Error.Message
+		e.Code, e.Message = c.excerpt([]byte(shape.Error.Code)), c.excerpt([]byte(shape.Error.Message))
 	} else {
-		e.Message = excerpt(raw)
+		e.Message = c.excerpt(raw)
 	}
 	return e
 }
 
-// excerpt is a short, single-line, printable rendering of a foreign body.
-func excerpt(raw []byte) string {
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(raw), "?")), " ")
+// excerpt is a short, single-line, printable rendering of a foreign body,
+// without the token or any other credential (httpsafe.Redact).
+func (c *Client) excerpt(raw []byte) string {
+	s := httpsafe.Redact(strings.ToValidUTF8(string(raw), "?"), c.cfg.Token)
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
 		cut := 200
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crkai/syncd/internal/httpsafe"
 )
 
 // UploadError is storage refusing a PUT to a presigned URL. It matches
@@ -94,19 +96,20 @@ func (c *Client) Upload(ctx context.Context, uploadURL, contentType string, body
 	}
 	defer resp.Body.Close()
 	c.cfg.Metrics.observe("upload", strconv.Itoa(resp.StatusCode), time.Since(start))
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain))
 		return nil
 	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, httpsafe.MaxErrorBody))
 	ue := &UploadError{Status: resp.StatusCode}
 	var x struct {
 		Code    string `xml:"Code"`
 		Message string `xml:"Message"`
 	}
 	if xml.Unmarshal(raw, &x) == nil && x.Code != "" {
-		ue.Code, ue.Message = x.Code, x.Message
+		ue.Code, ue.Message = c.excerpt([]byte(x.Code)), c.excerpt([]byte(x.Message))
 	} else {
-		ue.Message = excerpt(raw)
+		ue.Message = c.excerpt(raw)
 	}
 	return ue
 }
