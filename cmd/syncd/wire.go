@@ -20,6 +20,7 @@ import (
 	"github.com/crkai/syncd/connectors/threecx"
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/httpsafe"
 	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/spool"
@@ -64,9 +65,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 // newHTTPClient is the one client every outgoing request goes through.
-// Deadlines are set per request by the sink and the connectors.
+// Deadlines are set per request by the sink and the connectors. A request
+// carrying credentials never follows a redirect to clear text or to
+// another host (httpsafe.CheckRedirect).
 func newHTTPClient(concurrency int) *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: httpsafe.CheckRedirect, Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
