@@ -69,7 +69,7 @@ type Audio struct {
 
 // Connector is one phone system that recordings are pulled from. Every
 // method takes a context and honours its cancellation. Implementations log
-// in lazily, log in again once on a 401/403 before failing, and are safe for
+// in lazily, log in afresh on a 401/403 (a bounded number of times) before failing, and are safe for
 // concurrent use by the syncer's workers.
 type Connector interface {
 	// Name is the source's name in state, metrics and logs: "dtac", "3cx".
