@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -38,6 +39,8 @@ type memRec struct {
 	openErr error
 	// unknownSize: Open does not say the audio's length.
 	unknownSize bool
+	// body, when set, is served instead of the audio (as "audio/wav").
+	body []byte
 }
 
 func newMemConn() *memConn { return &memConn{recs: map[string]*memRec{}} }
@@ -99,6 +102,9 @@ func (m *memConn) Open(ctx context.Context, r connectors.Recording) (*connectors
 		return nil, fmt.Errorf("recording %s: 404: %w", r.ID, connectors.ErrGone)
 	case mr.state == connectortest.NotReady:
 		return nil, fmt.Errorf("recording %s: empty body: %w", r.ID, connectors.ErrNotReady)
+	}
+	if mr.body != nil {
+		return &connectors.Audio{Body: io.NopCloser(bytes.NewReader(mr.body)), Size: int64(len(mr.body)), ContentType: "audio/wav"}, nil
 	}
 	size := mr.audio.Size
 	if mr.unknownSize {

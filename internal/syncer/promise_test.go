@@ -273,3 +273,28 @@ func TestUnknownLengthAudioIsSpooled(t *testing.T) {
 		t.Fatalf("%d files left in the spool", len(files))
 	}
 }
+
+// A source answering 200 with a document that is not audio (a log-in page,
+// a JSON or XML error) is never uploaded nor paid for: the recording waits
+// as not ready, and is quarantined with the reason past the attempts.
+func TestNotAudioIsNeverPaidFor(t *testing.T) {
+	e := newEnv(t, Config{MaxAttempts: 2})
+	ids := addN(e, 2, 3000)
+	e.conn.set(ids[1], func(m *memRec) {
+		m.openErr = nil
+		m.body = []byte("<!DOCTYPE html><html><head><title>OrkTrack - Login</title></head>")
+	})
+	if res := e.pass(); res.Synced != 1 || res.Failed != 1 {
+		t.Fatalf("pass %+v", res)
+	}
+	e.clock.Advance(5 * time.Minute)
+	e.pass()
+	r, _, _ := e.store.Get(t.Context(), "mem", ids[1])
+	if !strings.Contains(r.Quarantined, "an HTML page") {
+		t.Fatalf("record %+v, want quarantined saying what the source sent", r)
+	}
+	if got, ok := e.crk.Recording("b1", "mem-"+ids[1]); ok {
+		t.Fatalf("a document reached CRK: %+v", got)
+	}
+	e.checkAllOnce(ids[0])
+}

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/audioformat"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
@@ -208,17 +210,30 @@ func (s *Syncer) uploadOnce(ctx context.Context, c connectors.Connector, rec con
 	}
 	defer audio.Body.Close()
 	counted := &countingReader{r: audio.Body, progress: s.cfg.Progress}
-	var body io.Reader = counted
+	// The bytes say what the audio is, whatever the server claimed: a
+	// log-in page or an error document served with 200 is never paid for.
+	br := bufio.NewReaderSize(counted, audioformat.HeadSize)
+	head, err := br.Peek(audioformat.HeadSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return counted.n.Load(), fmt.Errorf("reading the audio of %s: %w", rec.DataID, err)
+	}
+	format, err := audioformat.Sniff(head, cmp.Or(audio.ContentType, rec.ContentType))
+	if err != nil {
+		// Most often a session or a server in trouble: a later pass may
+		// get the audio; past the attempts it is quarantined with this.
+		return counted.n.Load(), fmt.Errorf("%w: the audio of %s is %w", connectors.ErrNotReady, rec.DataID, err)
+	}
+	var body io.Reader = br
 	size := audio.Size
 	if size < 0 {
-		sp, err := s.cfg.Spool.Take(ctx, counted)
+		sp, err := s.cfg.Spool.Take(ctx, br)
 		if err != nil {
 			return 0, fmt.Errorf("reading the audio of %s: %w", rec.DataID, err)
 		}
 		defer sp.Close()
 		body, size = sp, sp.Size
 	}
-	ct := cmp.Or(audio.ContentType, rec.ContentType, "audio/wav")
+	ct := format.ContentType
 	created, err := s.sink.Create(ctx, sink.Recording{
 		DataID:           rec.DataID,
 		CallAt:           rec.CallAt.In(s.cfg.Location),

@@ -41,8 +41,8 @@ func TestPassSyncsEveryRecordingOnce(t *testing.T) {
 		t.Errorf("callAt %q, want %s in +07:00", got.CallAt, want.CallAt)
 	}
 	if got.Direction != want.Direction || got.CustomerPhone != want.CustomerPhone ||
-		got.CallcenterNumber != want.AgentNumber || got.CallcenterName != want.AgentName || got.ContentType != "audio/x-wav" {
-		t.Errorf("metadata at CRK %+v, want %+v with the audio's content type", got, want)
+		got.CallcenterNumber != want.AgentNumber || got.CallcenterName != want.AgentName || got.ContentType != "audio/wav" {
+		t.Errorf("metadata at CRK %+v, want %+v with the content type the bytes are (the source said audio/x-wav)", got, want)
 	}
 
 	// A second pass sends nothing.
