@@ -1,5 +1,7 @@
 package crk
 
+import "time"
+
 // Behaviour chooses among the answers the API's documentation leaves
 // unknown, so that a test can pin down a client's tolerance of each. The
 // zero value is the fake's default.
@@ -23,6 +25,11 @@ type Behaviour struct {
 	// ProcessingAfter is its processingStatus after a reextract; "" means
 	// "completed".
 	ProcessingAfter string
+	// ProcessingDoneAfter, when positive, is how long AI processing takes:
+	// once this long has passed on the fake's clock (Options.Now) since a
+	// reextract, the recording reads "completed", with transcriptUrl and
+	// summaryUrl in GET /recordings. 0 leaves it at ProcessingAfter.
+	ProcessingDoneAfter time.Duration
 	// RequireContentLength makes storage answer 411 MissingContentLength
 	// (S3-style XML) to a PUT without Content-Length (chunked).
 	RequireContentLength bool

@@ -58,6 +58,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p *principal) {
 		}}
 		s.store.put(rec)
 	}
+	rec.settle(now)
 	rec.Creates++
 	req.apply(rec)
 	resp := createResponse{ID: rec.ID, DataID: rec.DataID, ProcessingStatus: rec.ProcessingStatus}

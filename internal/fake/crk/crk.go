@@ -61,7 +61,10 @@ type Options struct {
 	RateLimit int
 	// Burst is the token-bucket capacity; 0 means max(1, RateLimit/60).
 	Burst int
-	// Now is the clock for URL expiry and the rate limit; nil means time.Now.
+	// Now is the clock for URL expiry, the rate limit and the time AI
+	// processing takes (Behaviour.ProcessingDoneAfter); nil means time.Now.
+	// The fake reads no other clock, and sleeps only for Faults.Latency, so
+	// a test driving Now runs as fast as the requests go.
 	Now func() time.Time
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
@@ -327,7 +330,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 
 	var out http.ResponseWriter = sw
-	if d.drop {
+	if d.drop || d.after != 0 {
 		out = &discardWriter{h: http.Header{}}
 	}
 	var p *principal
@@ -342,6 +345,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	if p != nil || !rt.api {
 		rt.serve(out, r, p)
+	}
+	if d.after != 0 {
+		// The work is done; the answer says it failed.
+		if rt.api {
+			writeAPIError(sw, d.after, d.afterCode, "injected fault after the work")
+		} else {
+			code, msg := s3ErrorFor(d.after)
+			writeS3Error(sw, d.after, code, msg, s.nextRequestID())
+		}
+		return
 	}
 	if !d.drop && !sw.done {
 		sw.WriteHeader(http.StatusOK)

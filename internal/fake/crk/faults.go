@@ -9,13 +9,19 @@ import (
 
 // Faults are injected at random, per request.
 type Faults struct {
-	// P500, P429 and PDrop are probabilities per request: 500
-	// internal_error and 429 rate_limited answer before doing the work;
-	// PDrop does the work, then closes the connection without a response.
-	// P429 applies to API endpoints only; P500 and PDrop also to the
-	// storage PUT.
-	P500, P429, PDrop float64
-	// Latency is added before answering each request.
+	// P500, P503, P429 and PDrop are probabilities per request: 500
+	// internal_error, 503 (internal_error; storage: SlowDown) and 429
+	// rate_limited answer before doing the work; PDrop does the work, then
+	// closes the connection without a response. P429 applies to API
+	// endpoints only; P500, P503 and PDrop also to the storage PUT.
+	P500, P503, P429, PDrop float64
+	// P500After is a probability per request of doing the work, then
+	// answering 500 internal_error (storage: InternalError): CRK acted, the
+	// client is told it failed. On reextract this is the dangerous case: the
+	// business was charged and the client cannot tell.
+	P500After float64
+	// Latency is added, in real time, before answering each request; 0
+	// (the default) never sleeps nor starts a timer.
 	Latency time.Duration
 	// Seed seeds the random draws: given a seed, the sequence of draws is
 	// deterministic.
@@ -59,6 +65,19 @@ func (s *Server) FailNextError(endpoint Endpoint, status int, code string, n int
 	s.faults.fail[endpoint] = append(s.faults.fail[endpoint], injection{status: status, code: code, left: n})
 }
 
+// FailNextAfter makes the next n requests to endpoint do their work, then
+// answer status in the endpoint's error shape, as FailNext does: CRK acted,
+// the client is told it failed. These queue apart from FailNext's, and are
+// consumed after them and before the random faults.
+func (s *Server) FailNextAfter(endpoint Endpoint, status int, n int) {
+	if n <= 0 {
+		return
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.failAfter[endpoint] = append(s.faults.failAfter[endpoint], injection{status: status, code: apiCodeFor(status), left: n})
+}
+
 // DropNext makes the next n requests to endpoint do their work, then have
 // their connection closed without a response.
 func (s *Server) DropNext(endpoint Endpoint, n int) {
@@ -70,6 +89,17 @@ func (s *Server) DropNext(endpoint Endpoint, n int) {
 	s.faults.drop[endpoint] += n
 }
 
+// ClearInjections drops every injection still queued by FailNext,
+// FailNextError, FailNextAfter, DropNext and ExpireNextUploads; the random
+// faults stay as set.
+func (s *Server) ClearInjections() {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	clear(s.faults.fail)
+	clear(s.faults.failAfter)
+	clear(s.faults.drop)
+}
+
 type injection struct {
 	status int
 	code   string
@@ -78,11 +108,12 @@ type injection struct {
 
 // faultState holds the faults to inject and the random source they draw on.
 type faultState struct {
-	mu   sync.Mutex
-	f    Faults
-	rng  *rand.Rand
-	fail map[Endpoint][]injection
-	drop map[Endpoint]int
+	mu        sync.Mutex
+	f         Faults
+	rng       *rand.Rand
+	fail      map[Endpoint][]injection
+	failAfter map[Endpoint][]injection
+	drop      map[Endpoint]int
 }
 
 // decision is what the faults make of one request.
@@ -91,6 +122,9 @@ type decision struct {
 	status  int // answer this error before doing the work; 0 = none
 	code    string
 	drop    bool // do the work, then hang up
+	// after is an error to answer once the work is done; 0 = none.
+	after     int
+	afterCode string
 }
 
 func (fs *faultState) set(f Faults) {
@@ -100,6 +134,7 @@ func (fs *faultState) set(f Faults) {
 	fs.rng = rand.New(rand.NewPCG(uint64(f.Seed), 0x6372_6b66_616b_65))
 	if fs.fail == nil {
 		fs.fail = map[Endpoint][]injection{}
+		fs.failAfter = map[Endpoint][]injection{}
 		fs.drop = map[Endpoint]int{}
 	}
 }
@@ -114,8 +149,10 @@ func (fs *faultState) urlExpiry() time.Duration {
 }
 
 // decide consumes the injections due for one request to ep: queued
-// failures first, then the random ones, then queued drops, then the random
-// drop.
+// failures first, then queued failures after the work, then the random
+// failures, then queued drops, then the random drop, then the random
+// failure after the work. A probability of 0 draws nothing, so that a seed
+// gives the same faults as before a knob existed.
 func (fs *faultState) decide(ep Endpoint, api bool) decision {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -127,8 +164,19 @@ func (fs *faultState) decide(ep Endpoint, api bool) decision {
 		}
 		return d
 	}
+	if q := fs.failAfter[ep]; len(q) > 0 {
+		d.after, d.afterCode = q[0].status, q[0].code
+		if q[0].left--; q[0].left == 0 {
+			fs.failAfter[ep] = q[1:]
+		}
+		return d
+	}
 	if fs.f.P500 > 0 && fs.rng.Float64() < fs.f.P500 {
 		d.status, d.code = http.StatusInternalServerError, "internal_error"
+		return d
+	}
+	if fs.f.P503 > 0 && fs.rng.Float64() < fs.f.P503 {
+		d.status, d.code = http.StatusServiceUnavailable, "internal_error"
 		return d
 	}
 	if api && fs.f.P429 > 0 && fs.rng.Float64() < fs.f.P429 {
@@ -142,6 +190,10 @@ func (fs *faultState) decide(ep Endpoint, api bool) decision {
 	}
 	if fs.f.PDrop > 0 && fs.rng.Float64() < fs.f.PDrop {
 		d.drop = true
+		return d
+	}
+	if fs.f.P500After > 0 && fs.rng.Float64() < fs.f.P500After {
+		d.after, d.afterCode = http.StatusInternalServerError, "internal_error"
 	}
 	return d
 }

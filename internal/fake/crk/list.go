@@ -62,10 +62,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p *principal) {
 	}
 	allFields := s.knobs().SearchAllFields
 
+	now := s.now()
 	s.store.mu.Lock()
 	var hits []Recording
 	var times []time.Time
 	for _, rec := range s.store.byID {
+		rec.settle(now)
 		if rec.BusinessID == p.business && (onlyUser == "" || rec.UserID == onlyUser) && q.match(rec, allFields) {
 			hits = append(hits, rec.Recording)
 			times = append(times, rec.callAt)

@@ -3,6 +3,7 @@ package crk
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 type reextractResponse struct {
@@ -20,6 +21,7 @@ func (s *Server) reextract(w http.ResponseWriter, r *http.Request, p *principal)
 		after = "completed"
 	}
 
+	now := s.now()
 	s.store.mu.Lock()
 	rec, ok := s.store.byID[id]
 	ok = ok && rec.BusinessID == p.business
@@ -27,6 +29,11 @@ func (s *Server) reextract(w http.ResponseWriter, r *http.Request, p *principal)
 	if hasAudio {
 		rec.Reextracts++
 		rec.ProcessingStatus = after
+		rec.doneAt = time.Time{}
+		if b.ProcessingDoneAfter > 0 {
+			rec.doneAt = now.Add(b.ProcessingDoneAfter)
+		}
+		rec.settle(now)
 	}
 	s.store.mu.Unlock()
 

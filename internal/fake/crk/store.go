@@ -13,6 +13,18 @@ import (
 type record struct {
 	Recording
 	callAt time.Time
+	// doneAt, when set, is when the AI processing asked for last ends
+	// (Behaviour.ProcessingDoneAfter).
+	doneAt time.Time
+}
+
+// settle marks rec "completed" once its processing has ended at now. The
+// caller holds the store's lock; every read of a recording settles it
+// first, so that the processing ends on the fake's clock, not on a timer.
+func (rec *record) settle(now time.Time) {
+	if !rec.doneAt.IsZero() && !now.Before(rec.doneAt) {
+		rec.ProcessingStatus, rec.doneAt = "completed", time.Time{}
+	}
 }
 
 type dataKey struct{ business, dataID string }
@@ -69,9 +81,11 @@ func (s *Server) AddRecording(businessID string, r Recording) {
 
 // Recordings returns every recording, sorted by dataId (then business).
 func (s *Server) Recordings() []Recording {
+	now := s.now()
 	s.store.mu.Lock()
 	out := make([]Recording, 0, len(s.store.byID))
 	for _, r := range s.store.byID {
+		r.settle(now)
 		out = append(out, r.Recording)
 	}
 	s.store.mu.Unlock()
@@ -83,11 +97,13 @@ func (s *Server) Recordings() []Recording {
 
 // Recording returns the recording of businessID with dataID.
 func (s *Server) Recording(businessID, dataID string) (Recording, bool) {
+	now := s.now()
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	r, ok := s.store.byData[dataKey{businessID, dataID}]
 	if !ok {
 		return Recording{}, false
 	}
+	r.settle(now)
 	return r.Recording, true
 }
