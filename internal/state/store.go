@@ -56,7 +56,13 @@ type Store struct {
 // says what to do, a file another process holds (ErrLocked), a damaged file
 // (ErrCorrupt), a file of another schema (ErrSchema) and, read-only, a
 // missing or empty file (ErrNoState). An empty (0-byte) file opened for
-// writing is initialised as a new store. Open does not scan the records.
+// writing is initialised as a new store.
+//
+// Before opening a file for writing, Open reads every page of it (about
+// 20 ms for 100,000 records) and refuses one whose damage could crash
+// bbolt or spread with the next write (see verify). Read-only, it only
+// makes sure that no page is reached twice: other damage is reported by
+// the read that meets it, so that -status still shows what it can.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
@@ -103,7 +109,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 				return nil, err
 			}
 			s := &Store{db: db, path: path, now: now, readOnly: true}
-			err = s.view(s.check)
+			err = s.view(func(tx *bolt.Tx) error {
+				if err := s.check(tx); err != nil {
+					return err
+				}
+				return s.verify(tx, true)
+			})
 			if cerr := db.Close(); err == nil && cerr != nil {
 				err = fmt.Errorf("close state file %s after checking it: %w", path, cerr)
 			}
@@ -123,6 +134,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	err = s.view(func(tx *bolt.Tx) error {
 		if err := s.check(tx); err != nil {
 			return err
+		}
+		if opts.ReadOnly && statErr == nil {
+			if err := s.verify(tx, false); err != nil {
+				return err
+			}
 		}
 		fresh = tx.Bucket([]byte(bucketMeta)) == nil || tx.Bucket([]byte(bucketSources)) == nil
 		return nil

@@ -1,0 +1,351 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Damaged state files: whatever the damage, Open or the first read or write
+// that meets it returns ErrCorrupt naming the file, and the process never
+// crashes (a fault or a panic in bbolt) or hangs.
+
+var (
+	cursorOld = time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC)
+	cursorNew = time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC)
+)
+
+// buildFile writes a store with n records of dtac (see fill), two of 3cx,
+// an incident and a queued alert, and last of all, in a transaction of its
+// own, moves dtac's cursor from cursorOld to cursorNew. It returns the
+// file's bytes.
+func buildFile(tb testing.TB, n int) []byte {
+	tb.Helper()
+	ctx := context.Background()
+	path := filepath.Join(tb.TempDir(), "build.db")
+	s, err := Open(ctx, path, Options{Now: newClock().Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fill(tb, s, "dtac", n, base)
+	if err := s.PutMany(ctx, "3cx", []Record{fillRecord(1, base), fillRecord(50, base)}); err != nil {
+		tb.Fatal(err)
+	}
+	err = s.UpdateAlerts(ctx, func(tx *AlertTx) error {
+		if err := tx.PutIncident(Incident{Key: "dtac", Failures: 3, Since: base, LastError: "login refused"}); err != nil {
+			return err
+		}
+		return tx.Enqueue(&Delivery{Key: "dtac", Kind: "source_down", Severity: "critical", Title: "dtac is down"})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.SetLastSuccess(ctx, "dtac", base); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.SetCursor(ctx, "dtac", cursorOld); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.SetCursor(ctx, "dtac", cursorNew); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// fileLayout is what the tests need to know of a bbolt file's bytes.
+type fileLayout struct {
+	pageSize int
+	hwm      int // pages in use, per the newer meta page
+	newer    int // the meta page (0 or 1) with the higher transaction id
+	freelist int
+}
+
+func layoutOf(tb testing.TB, b []byte) fileLayout {
+	tb.Helper()
+	ps := int(binary.LittleEndian.Uint32(b[pageHeaderSize+8:]))
+	meta := func(i int) []byte { return b[i*ps+pageHeaderSize:] }
+	l := fileLayout{pageSize: ps}
+	if binary.LittleEndian.Uint64(meta(1)[48:]) > binary.LittleEndian.Uint64(meta(0)[48:]) {
+		l.newer = 1
+	}
+	l.hwm = int(binary.LittleEndian.Uint64(meta(l.newer)[40:]))
+	l.freelist = int(binary.LittleEndian.Uint64(meta(l.newer)[32:]))
+	return l
+}
+
+func (l fileLayout) flags(b []byte, id int) uint16 {
+	return binary.LittleEndian.Uint16(b[id*l.pageSize+8:])
+}
+
+// pagesOf lists the pages with the given flags (pageBranch, pageLeaf) that
+// are reached from the tree, whose first key has prefix. Free pages keep
+// their old contents, so candidates are checked against the freelist.
+func (l fileLayout) pagesOf(b []byte, flags uint16, prefix string) []int {
+	free := map[int]bool{}
+	fl := b[l.freelist*l.pageSize:]
+	n, start := int(binary.LittleEndian.Uint16(fl[10:])), pageHeaderSize
+	if n == 0xFFFF {
+		n, start = int(binary.LittleEndian.Uint64(fl[pageHeaderSize:])), pageHeaderSize+8
+	}
+	for i := range n {
+		free[int(binary.LittleEndian.Uint64(fl[start+8*i:]))] = true
+	}
+	var out []int
+	for id := 2; id < l.hwm; id++ {
+		p := b[id*l.pageSize:]
+		if free[id] || id == l.freelist || l.flags(b, id) != flags || binary.LittleEndian.Uint16(p[10:]) == 0 ||
+			binary.LittleEndian.Uint64(p) != uint64(id) {
+			continue
+		}
+		off := pageHeaderSize
+		pos, ksize := binary.LittleEndian.Uint32(p[off+4:]), binary.LittleEndian.Uint32(p[off+8:])
+		if flags == pageBranch {
+			pos, ksize = binary.LittleEndian.Uint32(p[off:]), binary.LittleEndian.Uint32(p[off+4:])
+		}
+		if key := p[off+int(pos):][:ksize]; bytes.HasPrefix(key, []byte(prefix)) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// damage returns a copy of b changed by fn.
+func damage(b []byte, fn func(d []byte)) []byte {
+	d := bytes.Clone(b)
+	fn(d)
+	return d
+}
+
+// assertCorruptFile checks that err is ErrCorrupt, names path and says
+// what to do, whatever it says first.
+func assertCorruptFile(t testing.TB, err error, path string) {
+	t.Helper()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("error = %v, want one wrapping ErrCorrupt", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "state file "+path+" is corrupt (") ||
+		!strings.Contains(msg, "move it aside (mv "+path+" "+path+".corrupt)") {
+		t.Fatalf("error = %q, want it to name %s and say to move it aside", msg, path)
+	}
+}
+
+// touchAll reads everything the store holds for n records of dtac and
+// two of 3cx and, unless the store is read-only, writes every record back,
+// and returns the first error.
+func touchAll(ctx context.Context, s *Store, n int) error {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sources, err := s.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, src := range append(sources, "dtac", "3cx") {
+		if _, err := s.Summary(ctx, src); err != nil {
+			return err
+		}
+		if _, _, err := s.Cursor(ctx, src); err != nil {
+			return err
+		}
+		if _, err := s.Pending(ctx, src); err != nil {
+			return err
+		}
+		if _, err := s.Quarantined(ctx, src); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, n)
+	recs := make([]Record, n)
+	for i := range n {
+		recs[i] = fillRecord(i, base)
+		ids[i] = recs[i].ID
+	}
+	if _, err := s.GetMany(ctx, "dtac", ids); err != nil {
+		return err
+	}
+	if _, err := s.GetMany(ctx, "3cx", ids[:min(n, 51)]); err != nil {
+		return err
+	}
+	err = s.ViewAlerts(ctx, func(tx *AlertTx) error {
+		if _, err := tx.Incidents(); err != nil {
+			return err
+		}
+		_, err := tx.Deliveries()
+		return err
+	})
+	if err != nil || s.readOnly {
+		return err
+	}
+	if err := s.PutMany(ctx, "dtac", recs); err != nil {
+		return err
+	}
+	return s.SetCursor(ctx, "3cx", cursorNew)
+}
+
+func TestDamagedFilesAreRefused(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	real := buildFile(t, n)
+	l := layoutOf(t, real)
+	ps := l.pageSize
+	branches := l.pagesOf(real, pageBranch, "rec-")
+	leaves := l.pagesOf(real, pageLeaf, "rec-")
+	if len(branches) == 0 || len(leaves) < 10 {
+		t.Fatalf("test file has %d branch and %d leaf pages of records; want some", len(branches), len(leaves))
+	}
+	branch, leaf := branches[0], leaves[len(leaves)/2]
+	// A branch element's fields: pos, ksize u32, pgid u64.
+	branchElem := func(d []byte, i int) []byte { return d[branch*ps+pageHeaderSize+i*pageElementSize:] }
+
+	for _, tc := range []struct {
+		name string
+		data []byte
+		// atOpen: a read-write Open refuses the file (it reads every
+		// page); else the first read or write that meets the damage does.
+		atOpen bool
+		// atOpenRO: so does a read-only Open (see verify).
+		atOpenRO bool
+		// readsFine: the damage is where reads never look (the freelist,
+		// a page's overflow count), so a read-only store works.
+		readsFine bool
+	}{
+		{name: "bytes flipped in the middle of a record page", data: damage(real, func(d []byte) {
+			for i := leaf*ps + ps/2; i < leaf*ps+ps/2+16; i++ {
+				d[i] ^= 0xff
+			}
+		})},
+		{name: "record page overwritten with garbage", data: damage(real, func(d []byte) {
+			for i := leaf * ps; i < (leaf+1)*ps; i++ {
+				d[i] = byte(i*7 + i>>8)
+			}
+		}), atOpen: true},
+		{name: "element of a record page pointing far outside it", data: damage(real, func(d []byte) {
+			binary.LittleEndian.PutUint32(d[leaf*ps+pageHeaderSize+4:], 0x7fff0000)
+		}), atOpen: true},
+		{name: "record page's count too large", data: damage(real, func(d []byte) {
+			binary.LittleEndian.PutUint16(d[leaf*ps+10:], 0xfff0)
+		}), atOpen: true},
+		{name: "record page's overflow past the end", data: damage(real, func(d []byte) {
+			binary.LittleEndian.PutUint32(d[leaf*ps+12:], 0xfffffff0)
+		}), atOpen: true, readsFine: true},
+		{name: "branch page garbled", data: damage(real, func(d []byte) {
+			for i := branch*ps + pageHeaderSize; i < (branch+1)*ps; i++ {
+				d[i] = byte(i*13 + 5)
+			}
+		}), atOpen: true},
+		{name: "branch page pointing to itself", data: damage(real, func(d []byte) {
+			binary.LittleEndian.PutUint64(branchElem(d, 1)[8:], uint64(branch))
+		}), atOpen: true, atOpenRO: true},
+		{name: "two branch elements pointing to one page", data: damage(real, func(d []byte) {
+			copy(branchElem(d, 1)[8:16], branchElem(d, 0)[8:16])
+		}), atOpen: true, atOpenRO: true},
+		{name: "branch page pointing past the end", data: damage(real, func(d []byte) {
+			binary.LittleEndian.PutUint64(branchElem(d, 0)[8:], uint64(l.hwm+1000))
+		}), atOpen: true},
+		{name: "branch keys out of order", data: damage(real, func(d []byte) {
+			e := branchElem(d, 1)
+			d[branch*ps+pageHeaderSize+pageElementSize+int(binary.LittleEndian.Uint32(e))] = 0 // its key's first byte
+		}), atOpen: true},
+		{name: "freelist listing a page in use", data: damage(real, func(d []byte) {
+			fl := d[l.freelist*ps:]
+			binary.LittleEndian.PutUint16(fl[10:], 1)
+			binary.LittleEndian.PutUint64(fl[pageHeaderSize:], uint64(leaf))
+		}), atOpen: true, readsFine: true},
+		{name: "freelist counting more than it holds", data: damage(real, func(d []byte) {
+			fl := d[l.freelist*ps:]
+			binary.LittleEndian.PutUint16(fl[10:], 0xFFFF)
+			binary.LittleEndian.PutUint64(fl[pageHeaderSize:], 1<<40)
+		}), atOpen: true, readsFine: true},
+		{name: "truncated to half", data: real[:l.hwm*ps/2], atOpen: true, atOpenRO: true},
+		{name: "truncated to three pages", data: real[:3*ps], atOpen: true, atOpenRO: true},
+		{name: "truncated by one page", data: real[:(l.hwm-1)*ps], atOpen: true, atOpenRO: true},
+		{name: "both meta pages zeroed", data: damage(real, func(d []byte) { clear(d[:2*ps]) }), atOpen: true, atOpenRO: true},
+	} {
+		for _, ro := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/readOnly=%t", tc.name, ro), func(t *testing.T) {
+				t.Parallel()
+				ctx := t.Context()
+				path := filepath.Join(t.TempDir(), "syncd.db")
+				if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				s, err := Open(ctx, path, Options{ReadOnly: ro, Timeout: 100 * time.Millisecond})
+				if (ro && tc.atOpenRO) || (!ro && tc.atOpen) {
+					if err == nil {
+						s.Close()
+						t.Fatal("Open accepted the file")
+					}
+					assertCorruptFile(t, err, path)
+					return
+				}
+				if err != nil {
+					assertCorruptFile(t, err, path)
+					return
+				}
+				defer s.Close()
+				err = touchAll(ctx, s, n)
+				if ro && tc.readsFine {
+					if err != nil {
+						t.Fatalf("reading a file damaged where reads do not look: %v", err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatal("the store read (and wrote) everything without noticing the damage")
+				}
+				assertCorruptFile(t, err, path)
+			})
+		}
+	}
+}
+
+// TestOneDamagedMetaPage: bbolt keeps two meta pages and writes them in
+// turn, so that a commit torn by a power cut leaves the previous one. A
+// zeroed meta page is such a tear: the file opens as of the other one.
+func TestOneDamagedMetaPage(t *testing.T) {
+	t.Parallel()
+	real := buildFile(t, 200)
+	l := layoutOf(t, real)
+	for meta := range 2 {
+		t.Run(fmt.Sprintf("meta %d zeroed", meta), func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "syncd.db")
+			if err := os.WriteFile(path, damage(real, func(d []byte) { clear(d[meta*l.pageSize : (meta+1)*l.pageSize]) }), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			// The last transaction moved the cursor: without the newer
+			// meta page the file is as it was before it.
+			want := cursorNew
+			if meta == l.newer {
+				want = cursorOld
+			}
+			if c, _, err := s.Cursor(ctx, "dtac"); err != nil || !c.Equal(want) {
+				t.Errorf("cursor = %v, %v; want %v", c, err, want)
+			}
+			if err := touchAll(ctx, s, 200); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := countsOf(mustSummary(t, s, "dtac")), fillCounts(200); got != want {
+				t.Errorf("counts = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
