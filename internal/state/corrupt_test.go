@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -345,6 +346,93 @@ func TestOneDamagedMetaPage(t *testing.T) {
 			}
 			if got, want := countsOf(mustSummary(t, s, "dtac")), fillCounts(200); got != want {
 				t.Errorf("counts = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// overwrite writes b at page id of the file at path, behind the back of a
+// Store that has it open (bbolt maps the file shared, so it sees it).
+func overwrite(t *testing.T, path string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamageWhileOpen: damage done after Open checked the file. A read
+// that meets a damaged page gets ErrCorrupt, and other reads go on. A file
+// cut short makes bbolt read past its end (SIGBUS): concurrent writes that
+// meet it (db.Batch used to run them on a goroutine of bbolt's, where the
+// fault killed the process) get ErrCorrupt, and from then on the store
+// refuses everything; Close still returns.
+func TestDamageWhileOpen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	real := buildFile(t, 3000)
+	l := layoutOf(t, real)
+	leaf := l.pagesOf(real, pageLeaf, "rec-")[5]
+	page := real[leaf*l.pageSize:][:l.pageSize]
+	key := func(i int) string {
+		e := page[pageHeaderSize+i*pageElementSize:]
+		return string(e[int(binary.LittleEndian.Uint32(e[4:])):][:binary.LittleEndian.Uint32(e[8:])])
+	}
+	inPage := key(int(binary.LittleEndian.Uint16(page[10:])) / 2)
+
+	for _, ro := range []bool{false, true} {
+		t.Run(fmt.Sprintf("readOnly=%t", ro), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "syncd.db")
+			if err := os.WriteFile(path, real, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(ctx, path, Options{ReadOnly: ro, Now: newClock().Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, ok, err := s.Get(ctx, "dtac", inPage); !ok || err != nil {
+				t.Fatalf("Get(%s) = %v, %v", inPage, ok, err)
+			}
+
+			overwrite(t, path, int64(leaf*l.pageSize+8), []byte{0x03, 0}) // neither branch nor leaf
+			_, _, err = s.Get(ctx, "dtac", inPage)
+			assertCorruptFile(t, err, path)
+			if got, want := countsOf(mustSummary(t, s, "dtac")), fillCounts(3000); got != want {
+				t.Fatalf("a read that does not meet the damage, after one that did: %+v, want %+v", got, want)
+			}
+
+			if err := os.Truncate(path, int64(3*l.pageSize)); err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Pending(ctx, "dtac")
+			assertCorruptFile(t, err, path)
+			if ro {
+				return
+			}
+			errs := make([]error, 4)
+			var wg sync.WaitGroup
+			for w := range errs {
+				wg.Go(func() { errs[w] = s.Put(ctx, "dtac", fillRecord(100+w, cursorOld)) })
+			}
+			wg.Wait()
+			for _, err := range errs {
+				assertCorruptFile(t, err, path)
+			}
+			// Broken: even what does not meet the damage is refused now.
+			_, _, err = s.Cursor(ctx, "3cx")
+			assertCorruptFile(t, err, path)
+			assertCorruptFile(t, s.SetCursor(ctx, "3cx", cursorNew), path)
+			start := time.Now()
+			if err := s.Close(); err != nil {
+				t.Logf("Close: %v", err)
+			}
+			if took := time.Since(start); took > brokenCloseWait+time.Second {
+				t.Errorf("Close took %s", took)
 			}
 		})
 	}

@@ -43,7 +43,7 @@ func (e *openError) Unwrap() []error {
 }
 
 // corruptError says that the file at path is corrupt, why, and what to do.
-func corruptError(path string, cause error) error {
+func corruptError(path string, cause error) *openError {
 	return &openError{
 		kind:  ErrCorrupt,
 		cause: cause,

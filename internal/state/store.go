@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,10 +23,10 @@ import (
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
 
-// batchDelay is how long a Put waits for others to share its transaction
-// and fsync. bbolt's default, 10ms, is several fsyncs on an SSD: a lone
-// writer would spend most of each Put waiting for company.
-const batchDelay = time.Millisecond
+// brokenCloseWait is how long Close waits for bbolt to let go of a file
+// whose damage made a transaction panic: the panic may have left bbolt's
+// writer lock held.
+const brokenCloseWait = 2 * time.Second
 
 // Options tune Open.
 type Options struct {
@@ -49,6 +50,24 @@ type Store struct {
 	path     string
 	now      func() time.Time
 	readOnly bool
+	// broken is the ErrCorrupt error of the first write transaction that
+	// met damage bbolt could not cope with (it panicked or faulted). From
+	// then on the store refuses every transaction with it: a panic in a
+	// write can leave bbolt's own state (its freelist, its writer lock)
+	// half-changed, and a later commit would spread the damage. A read
+	// that panics changes nothing, and only that read fails.
+	broken atomic.Pointer[openError]
+	// brokenCh is closed when broken is set.
+	brokenCh chan struct{}
+	// writing admits one write transaction at a time, before bbolt's own
+	// writer lock: a writer that met damage may leave that lock held, and
+	// the writers queued behind it must not wait for it for ever.
+	writing chan struct{}
+}
+
+func newStore(db *bolt.DB, path string, now func() time.Time, readOnly bool) *Store {
+	return &Store{db: db, path: path, now: now, readOnly: readOnly,
+		brokenCh: make(chan struct{}), writing: make(chan struct{}, 1)}
 }
 
 // Open opens the state file at path, creating it (mode 0600, parent
@@ -62,7 +81,9 @@ type Store struct {
 // 20 ms for 100,000 records) and refuses one whose damage could crash
 // bbolt or spread with the next write (see verify). Read-only, it only
 // makes sure that no page is reached twice: other damage is reported by
-// the read that meets it, so that -status still shows what it can.
+// the read that meets it, so that -status still shows what it can. Every
+// transaction afterwards turns a panic or a memory fault on a damaged page
+// into ErrCorrupt.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
@@ -108,7 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			if err != nil {
 				return nil, err
 			}
-			s := &Store{db: db, path: path, now: now, readOnly: true}
+			s := newStore(db, path, now, true)
 			err = s.view(func(tx *bolt.Tx) error {
 				if err := s.check(tx); err != nil {
 					return err
@@ -128,8 +149,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.MaxBatchDelay = batchDelay
-	s := &Store{db: db, path: path, now: now, readOnly: opts.ReadOnly}
+	s := newStore(db, path, now, opts.ReadOnly)
 	fresh := false
 	err = s.view(func(tx *bolt.Tx) error {
 		if err := s.check(tx); err != nil {
@@ -193,48 +213,97 @@ func openBolt(path string, readOnly bool, timeout time.Duration) (db *bolt.DB, e
 }
 
 // Close closes the file, waiting for transactions in progress. Closing a
-// closed Store does nothing.
+// closed Store does nothing. After a transaction met damage (ErrCorrupt)
+// Close waits at most a couple of seconds: a panic in bbolt may have left
+// its lock held, and then the file is let go only when the process exits.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close state file %s: %w", s.path, err)
+	if s.broken.Load() == nil {
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("close state file %s: %w", s.path, err)
+		}
+		return nil
 	}
-	return nil
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- panicError(p)
+			}
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		done <- s.db.Close()
+	}()
+	t := time.NewTimer(brokenCloseWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("close damaged state file %s: %w", s.path, err)
+		}
+		return nil
+	case <-t.C:
+		return fmt.Errorf("close state file %s: a transaction that met its damage did not let go of it within %s: %w",
+			s.path, brokenCloseWait, ErrCorrupt)
+	}
 }
 
 // Path is the file's path, as given to Open.
 func (s *Store) Path() string { return s.path }
 
-// view runs fn in a read transaction, turning a bbolt panic on a damaged
-// page into an ErrCorrupt error.
+// Every transaction runs through view or update, on the caller's
+// goroutine (bbolt runs fn there, and commits there), with
+// debug.SetPanicOnFault set so that a read past the end of the file or of
+// bbolt's mapping panics rather than kills the process, and with a
+// recover that turns bbolt's panic on a damaged page into ErrCorrupt.
+// Never db.Batch: it runs fn and the commit on a goroutine of bbolt's,
+// where neither applies.
+
+// view runs fn in a read transaction.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
-	defer s.recoverCorrupt(&err)
+	if b := s.broken.Load(); b != nil {
+		return b
+	}
+	defer s.recoverCorrupt(&err, false)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.View(fn)
 }
 
-// update runs fn in a write transaction of its own.
+// update runs fn in a write transaction of its own, and commits it.
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	if s.readOnly {
 		return fmt.Errorf("state file %s: %w", s.path, berrors.ErrDatabaseReadOnly)
 	}
-	defer s.recoverCorrupt(&err)
+	select {
+	case s.writing <- struct{}{}:
+		defer func() { <-s.writing }() // after recoverCorrupt has marked the store broken
+	case <-s.brokenCh:
+	}
+	if b := s.broken.Load(); b != nil {
+		return b
+	}
+	defer s.recoverCorrupt(&err, true)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.Update(fn)
 }
 
-// batch runs fn in a write transaction that concurrent callers share, so
-// that they share one fsync. fn may run more than once.
-func (s *Store) batch(fn func(*bolt.Tx) error) (err error) {
-	if s.readOnly {
-		return fmt.Errorf("state file %s: %w", s.path, berrors.ErrDatabaseReadOnly)
-	}
-	defer s.recoverCorrupt(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return s.db.Batch(fn)
-}
+// batch is update. It used to be db.Batch, which shared one transaction
+// and fsync among concurrent writers, but ran on bbolt's goroutine.
+func (s *Store) batch(fn func(*bolt.Tx) error) error { return s.update(fn) }
 
-func (s *Store) recoverCorrupt(err *error) {
-	if p := recover(); p != nil {
-		*err = corruptError(s.path, panicError(p))
+// recoverCorrupt, deferred, turns a panic into ErrCorrupt; in a write
+// transaction it also marks the store broken.
+func (s *Store) recoverCorrupt(err *error, write bool) {
+	p := recover()
+	if p == nil {
+		return
 	}
+	e := corruptError(s.path, panicError(p))
+	if write {
+		if s.broken.CompareAndSwap(nil, e) {
+			close(s.brokenCh)
+		} else {
+			e = s.broken.Load()
+		}
+	}
+	*err = e
 }
