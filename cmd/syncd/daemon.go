@@ -25,9 +25,20 @@ import (
 // shutdownGrace is how long in-flight uploads may go on after SIGTERM.
 const shutdownGrace = 25 * time.Second
 
+// stopWait bounds each step of stopping after the grace period: waiting
+// for a cancelled pass to return, the listener's shutdown, closing the
+// state file. Stopping never takes much longer than shutdownGrace plus
+// these (systemd's TimeoutStopSec=45s; Docker's stop_grace_period: 40s).
+const stopWait = 3 * time.Second
+
 // daemon is plain `syncd`: a pass at start, then one on every tick of
 // SYNCD_SCHEDULE, until SIGTERM/SIGINT.
 func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer) int {
+	return runDaemon(ctx, cfg, log, stderr, shutdownGrace)
+}
+
+// runDaemon is daemon with the grace period given after a signal.
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer, grace time.Duration) int {
 	reg := newRegistry()
 	a, err := newApp(cfg, log, reg)
 	if err != nil {
@@ -60,7 +71,12 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitFailed
 	}
-	defer store.Close()
+	storeOpen := true
+	defer func() {
+		if storeOpen {
+			store.Close()
+		}
+	}()
 	h.setReady()
 	wdInterval, err := sd.SdWatchdogEnabled(false)
 	if err != nil {
@@ -83,18 +99,10 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		return exitConfig
 	}
 
-	// Passes run on hard, which outlives ctx by the grace period, so that
-	// SIGTERM lets uploads in flight finish.
-	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHard()
-	draining := make(chan struct{})
-	var passMu sync.Mutex
-	pass := cron.FuncJob(func() {
-		passMu.Lock()
-		defer passMu.Unlock()
-		if ctx.Err() != nil {
-			return // stopping: no new pass
-		}
+	// Passes, the one at start and cron's, run through runner, which
+	// stops them on SIGTERM: it lets uploads in flight finish for the
+	// grace period, then cancels them.
+	runner := newPassRunner(ctx, log, func(hard context.Context, draining <-chan struct{}) {
 		wd.passStarted()
 		defer wd.passEnded()
 		results, errs := passAll(hard, sy, a.sources, draining, log)
@@ -107,8 +115,9 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 		// listing; the daemon idles most of the time).
 		debug.FreeOSMemory()
 	})
+	defer runner.cancel()
 	cl := cronLogger{log}
-	job := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(pass)
+	job := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(runner.Run))
 	sched := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser()), cron.WithLogger(cl))
 	if _, err := sched.AddJob(cfg.Schedule, job); err != nil {
 		fmt.Fprintf(stderr, "syncd: SYNCD_SCHEDULE: %v\n", err)
@@ -126,27 +135,119 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 	go job.Run()
 
 	<-ctx.Done()
-	notify(log, sd.SdNotifyStopping)
-	log.Info("stopping: letting passes in flight finish", "grace", shutdownGrace)
-	close(draining)
-	<-sched.Stop().Done()
+	// From the signal on, the grace period runs, whoever started the pass
+	// in flight. cron's Stop is not waited for: it would wait for the pass
+	// it started, however long that takes.
 	h.setRunning(false)
-	idle := make(chan struct{})
-	go func() { passMu.Lock(); close(idle); passMu.Unlock() }()
-	select {
-	case <-idle:
-	case <-time.After(shutdownGrace):
-		log.Warn("grace period over: cancelling uploads in flight; they resume at the step recorded")
-		cancelHard()
-		<-idle
-	}
+	notify(log, sd.SdNotifyStopping)
+	log.Info("stopping: letting passes in flight finish", "grace", grace)
+	sched.Stop()
+	stopped := runner.Stop(grace, stopWait)
 	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), stopWait)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}
+	storeOpen = false
+	if stopped {
+		if err := store.Close(); err != nil {
+			log.Warn("closing the state file failed", "err", err)
+		}
+	} else {
+		closeWithin(store, stopWait, log)
+	}
 	log.Info("syncd stopped")
 	return exitOK
+}
+
+// closeWithin closes the state file, but waits at most d for it: a pass
+// that did not stop may hold a transaction open. Everything committed is
+// on disk already, and the file's lock ends with the process.
+func closeWithin(store *state.Store, d time.Duration, log *slog.Logger) {
+	done := make(chan error, 1)
+	go func() { done <- store.Close() }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Warn("closing the state file failed", "err", err)
+		}
+	case <-t.C:
+		log.Warn("the state file is still in use by the pass that did not stop: exiting without closing it (every step recorded is on disk)")
+	}
+}
+
+// passRunner runs the daemon's passes one at a time, on a context of its
+// own (hard) that outlives the daemon's by a grace period, and stops them:
+// Stop tells the pass in flight to drain (start no new recording; syncer
+// watches draining), waits for it for the grace period, then cancels hard
+// (uploads in flight stop and resume at their recorded step next time),
+// and waits a little more. A pass that ignores even that is abandoned:
+// Stop returns anyway.
+type passRunner struct {
+	pass     func(hard context.Context, draining <-chan struct{})
+	log      *slog.Logger
+	hard     context.Context
+	cancel   context.CancelFunc
+	draining chan struct{} // closed by Stop
+	// busy is held by the pass in flight, and by Stop once no pass is
+	// (so that none starts after it).
+	busy    chan struct{}
+	stopped bool // the result of the first Stop
+	once    sync.Once
+}
+
+// newPassRunner returns a runner of pass whose hard context carries
+// parent's values but not its cancellation.
+func newPassRunner(parent context.Context, log *slog.Logger, pass func(hard context.Context, draining <-chan struct{})) *passRunner {
+	hard, cancel := context.WithCancel(context.WithoutCancel(parent))
+	return &passRunner{pass: pass, log: log, hard: hard, cancel: cancel,
+		draining: make(chan struct{}), busy: make(chan struct{}, 1)}
+}
+
+// Run runs a pass, after the one in flight if there is one; once Stop is
+// called it runs none.
+func (r *passRunner) Run() {
+	select {
+	case <-r.draining:
+		return
+	case r.busy <- struct{}{}:
+	}
+	defer func() { <-r.busy }()
+	select {
+	case <-r.draining:
+		return // Stop came while this waited for the previous pass
+	default:
+	}
+	r.pass(r.hard, r.draining)
+}
+
+// Stop stops the pass in flight, if any, within grace plus wait (see
+// passRunner), and keeps any other from starting. It reports whether the
+// pass returned; later calls report the same at once.
+func (r *passRunner) Stop(grace, wait time.Duration) bool {
+	r.once.Do(func() {
+		close(r.draining)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case r.busy <- struct{}{}:
+			r.stopped = true
+			return
+		case <-t.C:
+		}
+		r.log.Warn("grace period over: cancelling uploads in flight; they resume at the step recorded")
+		r.cancel()
+		t.Reset(wait)
+		select {
+		case r.busy <- struct{}{}:
+			r.stopped = true
+		case <-t.C:
+			r.log.Error("the pass in flight did not stop when cancelled: exiting without waiting for it", "waited", grace+wait)
+		}
+	})
+	return r.stopped
 }
 
 // cronLogger lets robfig/cron log through slog: its chatter at debug, a
