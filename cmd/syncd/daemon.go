@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,6 +100,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		return exitConfig
 	}
 
+	// A pass that finds the state file damaged stops the daemon: the store
+	// refuses everything from then on, and the operator must move the file
+	// aside (the error says so).
+	corrupt := make(chan error, 1)
 	// Passes, the one at start and cron's, run through runner, which
 	// stops them on SIGTERM: it lets uploads in flight finish for the
 	// grace period, then cancels them.
@@ -106,6 +111,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		wd.passStarted()
 		defer wd.passEnded()
 		results, errs := passAll(hard, sy, a.sources, draining, log)
+		for _, err := range errs {
+			if errors.Is(err, state.ErrCorrupt) {
+				select {
+				case corrupt <- err:
+				default:
+				}
+			}
+		}
 		h.record(results, errs)
 		if al != nil {
 			al.AfterPass(hard, results, errs)
@@ -134,7 +147,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 	}
 	go job.Run()
 
-	<-ctx.Done()
+	code := exitOK
+	select {
+	case <-ctx.Done():
+	case err := <-corrupt:
+		log.Error("stopping: the state file is damaged", "err", err)
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		code = exitFailed
+	}
 	// From the signal on, the grace period runs, whoever started the pass
 	// in flight. cron's Stop is not waited for: it would wait for the pass
 	// it started, however long that takes.
@@ -157,7 +177,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		closeWithin(store, stopWait, log)
 	}
 	log.Info("syncd stopped")
-	return exitOK
+	return code
 }
 
 // closeWithin closes the state file, but waits at most d for it: a pass

@@ -202,3 +202,38 @@ func TestSIGTERMDuringAScheduledPass(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedStateFileStopsTheDaemon: the state file is cut short under
+// the running daemon. The next pass meets it (bbolt reads past the end of
+// the file: SIGBUS, which used to kill the process in bbolt's batch
+// goroutine) and the daemon stops with exit 1 and the error that says to
+// move the file aside, rather than go on with a store that refuses
+// everything.
+func TestDamagedStateFileStopsTheDaemon(t *testing.T) {
+	f := newFakes(t, 2)
+	env := f.with("SYNCD_SCHEDULE", "@every 1s")
+	cfg, err := config.Load(t.Context(), func(k string) (string, bool) { v, ok := env[k]; return v, ok }, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs fakelog.Buffer
+	var stderr strings.Builder
+	exited := make(chan int, 1)
+	go func() { exited <- runDaemon(t.Context(), cfg, newLogger(cfg, &logs), &stderr, 2*time.Second) }()
+	waitFor(t, "the pass at start", func() bool { return strings.Contains(logs.String(), "pass done") })
+	if err := os.Truncate(cfg.StatePath, 3*int64(os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exited:
+		if code != exitFailed {
+			t.Fatalf("exit %d, want 1:\n%s", code, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the daemon did not stop:\n%s", logs.String())
+	}
+	if want := "state file " + cfg.StatePath + " is corrupt ("; !strings.Contains(stderr.String(), want) ||
+		!strings.Contains(stderr.String(), "move it aside") {
+		t.Fatalf("stderr %q, want it to say %q… move it aside", stderr.String(), want)
+	}
+}
