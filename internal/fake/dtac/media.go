@@ -1,6 +1,7 @@
 package dtac
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,7 +9,8 @@ import (
 
 // handleMedia streams a recording's audio, as /orktrack/rest/mediastream/{id}
 // does: the token in Authorization, or in ?at= as the browser player sends
-// it. The audio is generated as it is sent, never held in memory.
+// it. The audio is generated as it is sent, never held in memory, in the
+// recording's Format, with the Content-Type the knobs say.
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get("Authorization")
 	if token == "" {
@@ -28,14 +30,19 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "audio/x-wav")
+	switch ctype := cmp.Or(rec.ContentType, s.opts.ContentType, rec.Format.ContentType()); ctype {
+	case NoContentType:
+		w.Header()["Content-Type"] = nil // nil, not absent: nothing sniffs one
+	default:
+		w.Header().Set("Content-Type", ctype)
+	}
 	if r.URL.Query().Get("usage") == "download" {
-		w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.FormatInt(id, 10)+`.wav"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.FormatInt(id, 10)+rec.Format.extension()+`"`)
 	}
 	if rec.State == NotReady {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	http.ServeContent(w, r, "", time.Time{}, rec.Audio.Reader())
+	http.ServeContent(w, r, "", time.Time{}, rec.Encoded().Reader())
 }

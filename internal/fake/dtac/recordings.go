@@ -35,7 +35,7 @@ type recordingDTO struct {
 	Duration     int               `json:"duration"`
 	LocalParty   string            `json:"localParty"`
 	RemoteParty  string            `json:"remoteParty"`
-	Direction    string            `json:"direction"`
+	Direction    json.RawMessage   `json:"direction,omitempty"`
 	UserDto      *userDTO          `json:"userDto"`
 	RecordingURL string            `json:"recordingURL"`
 	WaveformURL  string            `json:"waveformURL"`
@@ -93,14 +93,24 @@ func (s *Server) handleRecordings(w http.ResponseWriter, r *http.Request) {
 	if maxResults > 0 {
 		limit = min(limit, maxResults-offset)
 	}
+	if page > 1 && s.opts.InsertPerPage > 0 {
+		s.insertAtHead(start.Unix(), end.Unix(), s.opts.InsertPerPage)
+	}
 	recs, total := s.window(start.Unix(), end.Unix(), offset, limit)
-	available, limitReached := total, false
+	s.mu.Lock()
+	s.rowsServed += len(recs)
+	s.mu.Unlock()
+	available, capped := total, false
 	if maxResults > 0 && total > maxResults {
-		available, limitReached = maxResults, true
+		available, capped = maxResults, true
 	}
 	more := offset+len(recs) < available
 	if s.opts.RepeatPages {
 		more = available > size
+	}
+	limitReached := capped
+	if s.opts.LimitReachedOnLastPage {
+		limitReached = !more
 	}
 
 	ans := pageAnswer{
@@ -152,7 +162,7 @@ func (s *Server) render(rec *Recording) recordingDTO {
 		Duration:     rec.Duration,
 		LocalParty:   rec.LocalParty,
 		RemoteParty:  rec.RemoteParty,
-		Direction:    rec.Direction,
+		Direction:    renderDirection(rec.Direction),
 		RecordingURL: s.mediaURL + "/orktrack/rest/mediastream/" + sid,
 		WaveformURL:  s.mediaURL + "/orktrack/rest/waveform/" + sid,
 		Filesize:     rec.Audio.Size,
@@ -167,6 +177,19 @@ func (s *Server) render(rec *Recording) recordingDTO {
 		}
 	}
 	return d
+}
+
+// renderDirection is the JSON of a Recording.Direction: nothing for
+// DirectionMissing, null for DirectionNull, else the string.
+func renderDirection(d string) json.RawMessage {
+	switch d {
+	case DirectionMissing:
+		return nil
+	case DirectionNull:
+		return json.RawMessage("null")
+	}
+	b, _ := json.Marshal(d)
+	return b
 }
 
 func nullable(s string) *string {

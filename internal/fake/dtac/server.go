@@ -69,8 +69,30 @@ type Options struct {
 	// OmitPageSize leaves pageSize out of the listing's answer.
 	OmitPageSize bool
 	// ResultLimit caps every listing at this many results, whatever
-	// maxresults asks, answering limitReached; 0 means no cap of its own.
+	// maxresults asks; 0 means no cap of its own. Every page of a capped
+	// listing answers limitReached: true (unless LimitReachedOnLastPage).
 	ResultLimit int
+	// LimitReachedOnLastPage answers limitReached: true on the last page of
+	// every listing (the page without a nextPageUri, however short) and
+	// false on the others, as one public client reads the flag: "this is
+	// the last page". With ResultLimit, the last page is the one the cap
+	// ends on, which may be short.
+	LimitReachedOnLastPage bool
+	// NewestFirst lists the newest recording first. By default the oldest
+	// comes first: the REST API's order is not documented.
+	NewestFirst bool
+	// InsertPerPage adds this many new recordings at the head of the
+	// listing's order before answering each page after the first, as calls
+	// landing while a client pages shift every offset: the last rows of a
+	// page come again at the top of the next. They lie on the window's first
+	// second (oldest first) or its last (NewestFirst), with ids from
+	// 8000000001.
+	InsertPerPage int
+	// ContentType, if set, is the Content-Type every audio answer is
+	// served with, instead of its format's own (audio/x-wav, audio/mpeg):
+	// "application/octet-stream", say. NoContentType sends none. A
+	// recording's own ContentType wins over it.
+	ContentType string
 	// Now is the clock for token lifetimes; nil means time.Now.
 	Now func() time.Time
 }
@@ -95,6 +117,9 @@ type Server struct {
 	sessions map[string]*session
 	logins   int
 	requests map[string]int
+	inserted int64 // recordings InsertPerPage added
+
+	rowsServed int
 }
 
 type session struct {
@@ -106,6 +131,9 @@ type session struct {
 func Start(opts Options) (*Server, error) {
 	if opts.PageCap < 0 || opts.TokenMaxRequests < 0 || opts.TokenTTL < 0 {
 		return nil, errors.New("fake dtac: PageCap, TokenMaxRequests and TokenTTL must not be negative")
+	}
+	if opts.InsertPerPage < 0 || opts.ResultLimit < 0 {
+		return nil, errors.New("fake dtac: InsertPerPage and ResultLimit must not be negative")
 	}
 	if opts.RevokeLogins < -1 {
 		return nil, errors.New("fake dtac: RevokeLogins must be -1 (every log-in) or more")
@@ -181,6 +209,14 @@ func (s *Server) Logins() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.logins
+}
+
+// RowsServed counts the recordings served in listing pages, a recording
+// served twice counting twice.
+func (s *Server) RowsServed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rowsServed
 }
 
 // Requests counts the requests the fake received for path (a URL path such

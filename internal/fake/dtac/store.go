@@ -35,14 +35,37 @@ type Recording struct {
 	// LocalParty is the agent's DTAC number, RemoteParty the customer's,
 	// both as the portal renders them.
 	LocalParty, RemoteParty string
-	// Direction is "IN", "OUT", "UNKN" or anything else to serve.
+	// Direction is served as given: "IN", "OUT", "UNKN", "" or anything
+	// else; DirectionMissing leaves the key out, DirectionNull sends null.
 	Direction string
 	// FirstName and LastName are the agent's; an empty one is served as
 	// null, both empty as a null userDto.
 	FirstName, LastName string
 	Audio               fakeaudio.Audio
-	State               AudioState
+	// Format is how Audio is encoded (PCM WAV by default).
+	Format AudioFormat
+	// ContentType, if set, is the Content-Type this recording's audio is
+	// served with, over Options.ContentType and the format's own;
+	// NoContentType sends none.
+	ContentType string
+	State       AudioState
 }
+
+// Direction values that are not strings on the wire.
+const (
+	// DirectionMissing as Recording.Direction leaves "direction" out of
+	// the recordingDto.
+	DirectionMissing = "\x00missing"
+	// DirectionNull as Recording.Direction sends "direction": null.
+	DirectionNull = "\x00null"
+)
+
+// NoContentType as a ContentType sends audio without a Content-Type
+// header (the net/http server does not sniff one either).
+const NoContentType = "\x00none"
+
+// Encoded is the audio as the fake serves it: Audio in Format.
+func (r Recording) Encoded() EncodedAudio { return EncodedAudio{Audio: r.Audio, Format: r.Format} }
 
 func (r *Recording) second() int64 { return r.Timestamp.Unix() }
 
@@ -78,9 +101,10 @@ func (s *Server) SetReady(id int64) {
 	}
 }
 
-// window returns, in timestamp order, copies of at most limit of the
-// recordings whose second lies between start and end (end inclusive unless
-// EndExclusive), skipping the first offset, and how many lie there in all.
+// window returns, in the listing's order (by timestamp, oldest first unless
+// NewestFirst), copies of at most limit of the recordings whose second lies
+// between start and end (end inclusive unless EndExclusive), skipping the
+// first offset, and how many lie there in all.
 func (s *Server) window(start, end int64, offset, limit int) ([]Recording, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,10 +127,43 @@ func (s *Server) window(start, end int64, offset, limit int) ([]Recording, int) 
 	}
 	out := make([]Recording, min(limit, total-offset))
 	for i := range out {
-		out[i] = *s.recs[lo+offset+i]
+		if s.opts.NewestFirst {
+			out[i] = *s.recs[hi-1-offset-i]
+		} else {
+			out[i] = *s.recs[lo+offset+i]
+		}
 	}
 	return out, total
 }
+
+// insertAtHead adds n new recordings at the head of the listing of the
+// window [start, end] (seconds): at its first second when the listing is
+// oldest first, at its last when newest first. Every row already listed
+// moves n places down, so a client paging through sees the last rows of
+// the page before again.
+func (s *Server) insertAtHead(start, end int64, n int) {
+	at := start
+	if s.opts.NewestFirst {
+		at = end
+		if s.opts.EndExclusive {
+			at = end - 1
+		}
+	}
+	for range n {
+		s.mu.Lock()
+		s.inserted++
+		id := insertedIDs + s.inserted
+		s.mu.Unlock()
+		s.Add(Recording{
+			ID: id, Timestamp: time.Unix(at, 0).UTC(), Duration: 7,
+			LocalParty: "+66812345678", RemoteParty: "+66899999999", Direction: "IN",
+			Audio: fakeaudio.Audio{Seed: uint64(id), Size: 1000},
+		})
+	}
+}
+
+// insertedIDs is where the ids of InsertPerPage's recordings start.
+const insertedIDs = 8_000_000_000
 
 // recording returns a copy of recording id.
 func (s *Server) recording(id int64) (Recording, bool) {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package dtac
+
+const raceEnabled = false
