@@ -17,6 +17,11 @@ func TestConformance(t *testing.T) {
 	}{
 		{"end inclusive", fakedtac.Options{}},
 		{"end exclusive, string ids, page cap 3", fakedtac.Options{EndExclusive: true, StringIDs: true, PageCap: 3}},
+		// The suite wants an audio/… type from Open: the audio is served as
+		// one here (see open_format_test.go for the others).
+		{"newest first, limitReached on the last page, shifting pages, no pageSize, audio/mpeg",
+			fakedtac.Options{NewestFirst: true, LimitReachedOnLastPage: true, InsertPerPage: 1, OmitPageSize: true, ContentType: "audio/mpeg"}},
+		{"result cap", fakedtac.Options{ResultLimit: 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			connectortest.Run(t, func(t *testing.T) *connectortest.Fake {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
@@ -33,13 +34,24 @@ const maxPages = 10_000
 // Paging follows nextPageUri when it is on the portal's own host (the
 // token is never sent elsewhere; for another host List builds the next
 // page's URL itself), and stops on an empty page, a page shorter than the
-// pageSize the portal reports, or no nextPageUri. A short
-// page does not end the listing when the portal does not report pageSize,
-// since it may cap the page size silently. When the portal says its result
-// limit was reached, List asks again from the newest start it has seen. A portal that serves a page
-// again (a page starting with the same recording as an earlier one, or a
-// nextPageUri already fetched) makes List fail rather than loop or return
-// a listing it knows is incomplete.
+// pageSize the portal reports, or no nextPageUri. A short page does not end
+// the listing when the portal does not report pageSize, since it may cap
+// the page size silently. An id listed twice (the offsets shift when a call
+// lands while List pages) is returned once.
+//
+// limitReached has two readings in public clients: "this is the last page"
+// and "a server-side cap cut the result short". List honours both. On a
+// page that is full, or that has a next page, it is a cap: List asks again
+// from the newest start it has seen (the oldest, when the portal lists
+// newest first), and fails when that brings no progress rather than return
+// a listing it knows is incomplete. On a short page without a next page it
+// is most likely the end; List still asks once more past the newest start
+// seen, so that a cap that fell on a short page is not taken for the end,
+// and stops when that brings nothing new.
+//
+// A portal that serves a page again (a page starting with the same
+// recording as an earlier one and bringing nothing new, or a nextPageUri
+// already fetched) makes List fail rather than loop.
 func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.Recording, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dtac: list recordings at %s: %w", c.host, err)
@@ -52,37 +64,56 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 
 	var (
 		out        []connectors.Recording
-		seen       = map[string]bool{}
+		seen       = map[string]bool{} // every id listed, in the window or not
 		phones     = phoneMemo{}
 		firstIDs   = map[string]int{}
 		fetched    = map[string]bool{}
 		noID       int
+		assumed    []string // ids whose direction says nothing usable
 		warnedHost bool
-		latest     time.Time // the newest start seen since the query began
-		descending bool      // a row started before the one listed before it
-		prev       time.Time
+		// The portal's order, as the rows show it: a row that started
+		// after (ascending) or before (descending) the one before it on
+		// the same page. (Across pages a shift moves rows back.)
+		ascending, descending bool
+		prev                  time.Time
+		latest, oldest        time.Time // the newest and oldest start seen
+		fresh                 int       // ids first listed on the current page
+		served                int       // the most rows a page with a next page held
 	)
 	keep := func(d *recordingDTO) {
 		r, ok := c.recording(d, phones)
-		if ok && !r.CallAt.IsZero() {
-			if r.CallAt.Before(prev) {
-				descending = true
-			}
-			prev = r.CallAt
-			if r.CallAt.After(latest) {
-				latest = r.CallAt
-			}
-		}
-		switch {
-		case !ok:
+		if !ok {
 			noID++
-		case seen[r.ID]:
-			// Listed again: the portal's pages shifted under a late arrival.
-		case !r.CallAt.IsZero() && (r.CallAt.Before(from) || !r.CallAt.Before(to)):
-		default:
-			seen[r.ID] = true
-			out = append(out, r)
+			return
 		}
+		if at := r.CallAt; !at.IsZero() {
+			switch {
+			case prev.IsZero():
+			case at.Before(prev):
+				descending = true
+			case at.After(prev):
+				ascending = true
+			}
+			prev = at
+			if latest.IsZero() || at.After(latest) {
+				latest = at
+			}
+			if oldest.IsZero() || at.Before(oldest) {
+				oldest = at
+			}
+		}
+		if seen[r.ID] {
+			return // listed again: the portal's pages shifted under a late arrival
+		}
+		seen[r.ID] = true
+		fresh++
+		if !r.CallAt.IsZero() && (r.CallAt.Before(from) || !r.CallAt.Before(to)) {
+			return
+		}
+		if _, known := direction(string(d.Direction)); !known {
+			assumed = append(assumed, r.ID)
+		}
+		out = append(out, r)
 	}
 
 	u := c.pageURL(start, end, 1)
@@ -91,6 +122,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			return nil, fmt.Errorf("dtac: list recordings at %s: more than %d pages; stopped", c.host, maxPages)
 		}
 		fetched[u.String()] = true
+		fresh, prev = 0, time.Time{}
 		info, err := c.fetchPage(ctx, u, page, keep)
 		if err != nil {
 			return nil, err
@@ -99,30 +131,67 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			break
 		}
 		if info.firstID != "" {
-			if earlier, dup := firstIDs[info.firstID]; dup {
+			if earlier, dup := firstIDs[info.firstID]; dup && fresh == 0 {
 				return nil, fmt.Errorf("dtac: list recordings at %s: page %d starts with recording %s like page %d: the portal repeats pages; stopped",
 					c.host, page, showValue(info.firstID), earlier)
 			}
 			firstIDs[info.firstID] = page
 		}
+		size := c.pageSize
+		switch {
+		case info.pageSize > 0:
+			size = info.pageSize
+		case served > 0:
+			size = min(size, served)
+		}
+		full := info.objects >= size
+		if info.next != "" {
+			served = max(served, info.objects)
+		}
 		if info.limitReached {
-			// The portal cut the result short. Ask again from the newest
-			// start seen: rows listed twice are dropped by id. Without
-			// progress the listing would be incomplete, so it fails rather
-			// than let the cursor pass recordings never seen.
-			if descending {
-				// Resuming from the newest start is only sound when the
-				// portal lists oldest first; its order is not documented.
-				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached and it does not list oldest first: cannot list the window completely",
+			// A short page without a next page: the portal's last page (one
+			// reading), or a cap that fell on a short page (the other).
+			// Anything else is a cap.
+			last := info.next == "" && !full
+			if last && fresh == 0 {
+				break // asked past the newest seen: nothing new, the end
+			}
+			var progress bool
+			switch {
+			case ascending && descending:
+				// No order to ask past: a last page is taken at its word.
+				if last {
+					break
+				}
+				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached and it does not list recordings in order of start: cannot list the window completely",
 					c.host)
+			case descending:
+				// Newest first: ask again up to the oldest start seen (one
+				// second more, for an exclusive end bound).
+				if e := oldest.UTC().Truncate(time.Second).Add(time.Second); e.Before(end) {
+					end, progress = e, true
+				}
+			default:
+				// Oldest first: ask again from the newest start seen. Rows
+				// listed twice are dropped by id.
+				if s := latest.UTC().Truncate(time.Second); s.After(start) {
+					start, progress = s, true
+				}
 			}
-			resume := latest.UTC().Truncate(time.Second)
-			if !resume.After(start) {
-				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached within one second (%s): cannot list the window completely",
-					c.host, start.Format(time.RFC3339))
+			if !progress {
+				if last {
+					break
+				}
+				// Without progress the listing would be incomplete: fail
+				// rather than let the cursor pass recordings never seen.
+				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached within one second (%s to %s): cannot list the window completely",
+					c.host, start.Format(time.RFC3339), end.Format(time.RFC3339))
 			}
-			c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again from the newest recording seen", "from", resume, "page", page)
-			start, prev = resume, time.Time{}
+			if last {
+				c.log.DebugContext(ctx, "dtac: the portal marked its last page limitReached; asking once more past the recordings seen", "from", start, "to", end, "page", page)
+			} else {
+				c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again past the recordings seen", "from", start, "to", end, "page", page)
+			}
 			u = c.pageURL(start, end, 1)
 			clear(firstIDs)
 			clear(fetched)
@@ -152,6 +221,10 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	}
 	if noID > 0 {
 		c.log.WarnContext(ctx, "dtac: the portal listed recordings without an id; they are skipped", "count", noID, "from", from, "to", to)
+	}
+	if len(assumed) > 0 {
+		c.log.WarnContext(ctx, "dtac: recordings whose direction says nothing usable (UNKN, empty or missing) are sent as inbound",
+			"count", len(assumed), "ids", strings.Join(assumed[:min(len(assumed), 10)], ","))
 	}
 	return out, nil
 }

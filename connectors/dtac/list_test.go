@@ -133,16 +133,14 @@ func TestListLateArrivals(t *testing.T) {
 func TestListMalformedTimestampIsQuarantinable(t *testing.T) {
 	fake := startFake(t, fakedtac.Options{})
 	fake.Add(fakedtac.Recording{ID: 7, Timestamp: t0.Add(time.Minute), RawTimestamp: "20/05/2026 01:01", Direction: "IN"})
-	fake.Add(fakedtac.Recording{ID: 8, Timestamp: t0.Add(2 * time.Minute), Direction: "UNKN"})
+	fake.Add(fakedtac.Recording{ID: 8, Timestamp: t0.Add(2 * time.Minute), Direction: "IN"})
 	c := newTestConnector(t, fake.URL(), testPass, 5)
 	recs, err := c.List(ctxT(t), t0, t0.Add(time.Hour))
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("List: %+v, %v", recs, err)
 	}
-	for _, r := range recs {
-		if !errors.Is(r.Invalid, connectors.ErrInvalid) {
-			t.Errorf("recording %s: Invalid %v", r.ID, r.Invalid)
-		}
+	if !errors.Is(recs[0].Invalid, connectors.ErrInvalid) || recs[1].Invalid != nil {
+		t.Errorf("Invalid %v, %v; want the first only", recs[0].Invalid, recs[1].Invalid)
 	}
 	if !recs[0].CallAt.IsZero() || !recs[1].CallAt.Equal(t0.Add(2*time.Minute)) {
 		t.Errorf("CallAt %s, %s", recs[0].CallAt, recs[1].CallAt)
@@ -199,9 +197,15 @@ func TestListCraftedPortal(t *testing.T) {
 		{"limitReached that ignores the new start fails", func(n int) (int, string, string) {
 			return 200, js, `{"objects":[` + objs(2*n-1, 2*n) + `],"nextPageUri":"/orktrack/rest/recordings?page=` + strconv.Itoa(n+1) + `","limitReached":true,"pageSize":2}`
 		}, 0, 2, "the portal's result limit was reached within one second"},
-		{"limitReached newest first fails", func(n int) (int, string, string) {
+		{"limitReached newest first that ignores the new end fails", func(n int) (int, string, string) {
 			return 200, js, `{"objects":[` + objs(9, 9) + `,` + objs(8, 8) + `],"nextPageUri":null,"limitReached":true,"pageSize":2}`
-		}, 0, 1, "the portal's result limit was reached and it does not list oldest first"},
+		}, 0, 2, "the portal's result limit was reached within one second (2026-05-20T00:59:59Z to 2026-05-20T01:00:09Z)"},
+		{"limitReached in no order fails", func(n int) (int, string, string) {
+			return 200, js, `{"objects":[` + objs(5, 5) + `,` + objs(9, 9) + `,` + objs(8, 8) + `],"nextPageUri":null,"limitReached":true,"pageSize":2}`
+		}, 0, 1, "the portal's result limit was reached and it does not list recordings in order of start"},
+		{"limitReached on a short last page in no order ends the listing", func(n int) (int, string, string) {
+			return 200, js, `{"objects":[` + objs(5, 5) + `,` + objs(9, 9) + `,` + objs(8, 8) + `],"nextPageUri":null,"limitReached":true,"pageSize":5}`
+		}, 3, 1, ""},
 		{"null objects is not a listing", func(n int) (int, string, string) {
 			return 200, js, `{"objects":null,"nextPageUri":"/x?page=2"}`
 		}, 0, 1, `reading "objects": null, not an array`},

@@ -10,15 +10,20 @@ import (
 	"github.com/crkai/syncd/internal/phone"
 )
 
-// listedContentType is the audio type a listed recording is assumed to
-// have; Open reports the type the portal actually serves.
-const listedContentType = "audio/wav"
+// defaultDirection is the direction of a recording whose own says nothing
+// usable (UNKN, empty, missing): CRK takes only "in" or "out", and a call
+// centre's calls are inbound more often than not. Quarantining it instead
+// would keep the call from CRK for ever: the portal will not say more
+// about it later, and no setting could.
+const defaultDirection = "in"
 
 // recording maps a listed recordingDto. ok is false when it has no id, so
 // that it cannot be named, synced or quarantined. A recording whose
-// timestamp or direction cannot be used is returned with Invalid set; one
-// whose timestamp cannot be read has a zero CallAt. phones, if not nil,
-// memoises E.164 normalisation across the rows of one listing.
+// timestamp cannot be used is returned with Invalid set and a zero CallAt.
+// One whose direction says nothing usable is inbound (defaultDirection).
+// ContentType is left empty: the listing does not say what the audio is
+// (the syncer tells it from the bytes). phones, if not nil, memoises E.164
+// normalisation across the rows of one listing.
 func (c *Connector) recording(d *recordingDTO, phones phoneMemo) (r connectors.Recording, ok bool) {
 	id := strings.TrimSpace(string(d.ID))
 	if id == "" {
@@ -30,7 +35,6 @@ func (c *Connector) recording(d *recordingDTO, phones phoneMemo) (r connectors.R
 		CustomerPhone: phones.e164(string(d.RemoteParty), c.region),
 		AgentNumber:   phones.e164(string(d.LocalParty), c.region),
 		AgentName:     agentName(d.User),
-		ContentType:   listedContentType,
 	}
 	var problems []string
 	if d.err != nil {
@@ -41,19 +45,28 @@ func (c *Connector) recording(d *recordingDTO, phones phoneMemo) (r connectors.R
 	} else {
 		r.CallAt = at.In(c.loc)
 	}
-	switch dir := strings.TrimSpace(string(d.Direction)); strings.ToUpper(dir) {
-	case "IN":
-		r.Direction = "in"
-	case "OUT":
-		r.Direction = "out"
-	default:
-		problems = append(problems, fmt.Sprintf("direction %s is neither IN nor OUT", showValue(dir)))
-	}
+	r.Direction, _ = direction(string(d.Direction))
 	r.Duration = seconds(string(d.Duration))
 	if len(problems) > 0 {
 		r.Invalid = fmt.Errorf("%w: %s", connectors.ErrInvalid, strings.Join(problems, "; "))
 	}
 	return r, true
+}
+
+// direction reads a recording's direction: IN or OUT in any case (and
+// their long forms). known is false when it says nothing usable: UNKN
+// (Oreka's own "unknown"), empty, missing, null or a word syncd does not
+// know; the direction is then defaultDirection. The row's parties cannot
+// tell either: localParty is the DTAC subscriber (the agent) whichever way
+// the call went, and the row names no caller or callee.
+func direction(raw string) (dir string, known bool) {
+	switch strings.ToUpper(strings.TrimSpace(raw)) {
+	case "IN", "INBOUND", "INCOMING":
+		return "in", true
+	case "OUT", "OUTBOUND", "OUTGOING":
+		return "out", true
+	}
+	return defaultDirection, false
 }
 
 // phoneMemo remembers the E.164 form of the numbers seen in one listing:
