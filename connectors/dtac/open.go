@@ -13,18 +13,16 @@ import (
 	"github.com/crkai/syncd/connectors"
 )
 
-// defaultAudioType is the type declared for audio the portal serves without
-// an audio/* type (none, or application/octet-stream).
-const defaultAudioType = "audio/wav"
-
 // Open streams the audio of r from /orktrack/rest/mediastream/{id} on the
 // portal's own host. (The listing's recordingURL points at the same stream;
 // it is never used, so the token cannot leak to another host.)
 //
-// The content type is the portal's when it is audio/* (audio/x-wav in
-// practice, kept as is so that the upload declares what it sends), else
-// audio/wav; a text, HTML, JSON or XML answer is an error, not audio. Size
-// is the Content-Length, -1 when absent. A 404 or 410 wraps ErrGone; an
+// ContentType is the portal's Content-Type when it names an audio type
+// (audio/x-wav, audio/mpeg…, without parameters), else empty (none,
+// application/octet-stream): the syncer tells the format from the bytes,
+// which is also what it trusts when the portal's type misleads. A text,
+// HTML, JSON or XML answer is an error, not audio. Size is the
+// Content-Length, -1 when absent. A 404 or 410 wraps ErrGone; an
 // empty body (or 204) wraps ErrNotReady: the first byte is read before Open
 // returns, so that an empty stream is told apart, and the rest is streamed.
 func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connectors.Audio, error) {
@@ -79,22 +77,22 @@ type peeked struct {
 	io.Closer
 }
 
-// audioType decides the type of a stream from its Content-Type header;
-// ok is false when the answer is evidently not audio.
+// audioType reads a stream's Content-Type header: the media type when it
+// is a real audio type, "" when the header says nothing about the format
+// (absent, unreadable, application/octet-stream or anything else), and ok
+// false when the answer is evidently not audio (text, JSON, XML).
 func audioType(header string) (ctype string, ok bool) {
-	if strings.TrimSpace(header) == "" {
-		return defaultAudioType, true
-	}
 	mt, _, err := mime.ParseMediaType(header)
 	if err != nil {
-		return defaultAudioType, true
+		mt, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(header)), ";")
+		mt = strings.TrimSpace(mt)
 	}
 	switch {
-	case strings.HasPrefix(mt, "audio/"):
-		return mt, true
 	case strings.HasPrefix(mt, "text/"), mt == "application/json", mt == "application/xml",
 		strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
 		return "", false
+	case err == nil && strings.HasPrefix(mt, "audio/") && mt != "audio/*":
+		return mt, true
 	}
-	return defaultAudioType, true
+	return "", true
 }

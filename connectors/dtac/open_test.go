@@ -41,16 +41,28 @@ func TestOpenAnswers(t *testing.T) {
 			w.Header().Set("Content-Type", "audio/wav; codec=1")
 			_, _ = io.WriteString(w, wav)
 		}, "audio/wav", int64(len(wav)), nil, ""},
-		{"octet-stream is wav", func(w http.ResponseWriter, r *http.Request) {
+		{"octet-stream says nothing", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			_, _ = io.WriteString(w, wav)
-		}, "audio/wav", int64(len(wav)), nil, ""},
+		}, "", int64(len(wav)), nil, ""},
+		{"audio/mpeg kept", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "audio/mpeg")
+			_, _ = io.WriteString(w, wav)
+		}, "audio/mpeg", int64(len(wav)), nil, ""},
+		{"audio/* says nothing", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "audio/*")
+			_, _ = io.WriteString(w, wav)
+		}, "", int64(len(wav)), nil, ""},
+		{"unreadable type says nothing", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "audio/")
+			_, _ = io.WriteString(w, wav)
+		}, "", int64(len(wav)), nil, ""},
 		{"no type, no length (chunked)", func(w http.ResponseWriter, r *http.Request) {
 			w.Header()["Content-Type"] = nil
 			_, _ = io.WriteString(w, wav)
 			w.(http.Flusher).Flush()
 			_, _ = io.WriteString(w, wav)
-		}, "audio/wav", -1, nil, ""},
+		}, "", -1, nil, ""},
 		{"Content-Length 0", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "audio/x-wav")
 			w.Header().Set("Content-Length", "0")
