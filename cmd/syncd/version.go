@@ -12,6 +12,18 @@ var (
 	commit  = ""
 )
 
+// buildVersion is the release version: -ldflags first, else the module
+// version `go install …@vX` records in the build info, else "dev".
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
 func buildCommit() string {
 	if commit != "" {
 		return commit
@@ -27,9 +39,9 @@ func buildCommit() string {
 }
 
 func versionString() string {
-	return fmt.Sprintf("syncd %s (commit %s, %s %s/%s)", version, buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("syncd %s (commit %s, %s %s/%s)", buildVersion(), buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
-func userAgent() string { return "syncd/" + version }
+func userAgent() string { return "syncd/" + buildVersion() }
 
 func goVersion() string { return runtime.Version() }

@@ -178,7 +178,7 @@ func newRegistry() *prometheus.Registry {
 	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "syncd_build_info", Help: "Always 1; the labels say which syncd runs.",
 	}, []string{"version", "commit", "goversion"})
-	bi.WithLabelValues(version, buildCommit(), goVersion()).Set(1)
+	bi.WithLabelValues(buildVersion(), buildCommit(), goVersion()).Set(1)
 	reg.MustRegister(bi)
 	return reg
 }
