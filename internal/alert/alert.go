@@ -1,10 +1,12 @@
 // Package alert tells a business when syncing breaks, through the CRK
 // notification gateway: after each pass of every source it opens, raises
-// and closes incidents (a source failing pass after pass, the CRK token
-// refused), warns of recordings put in quarantine, and delivers each
-// message once, retrying failed deliveries on later passes. Incidents and
-// undelivered messages live in the state file, so a restart neither
-// repeats a message nor forgets an open incident.
+// and closes incidents (a source failing pass after pass, a source failing
+// and working by turns, the CRK token refused), warns of recordings put in
+// quarantine, and delivers each message once, retrying failed deliveries
+// on later passes, each message on its own, and giving up on a message the
+// gateway refuses or cannot deliver for a day. Incidents and undelivered
+// messages live in the state file, so a restart neither repeats a message
+// nor forgets an open incident.
 package alert
 
 import (
@@ -34,6 +36,21 @@ const (
 	DefaultRetryMax  = time.Hour
 )
 
+// Bounds on one message's delivery, after which it is dropped (logged at
+// warning level and counted in syncd_alerts_dropped_total{reason}).
+const (
+	// MaxAge is how long a message may wait for delivery: one that could
+	// not be delivered within a day is stale. An incident still open
+	// raises its alert again, up to date, at its next failed pass.
+	MaxAge = 24 * time.Hour
+	// MaxRefusals is how many times the gateway may refuse a message
+	// itself (an HTTP 4xx other than 401, 403, 404, 408 and 429, or
+	// {"ok":false} saying the message is bad, e.g. Telegram's "can't
+	// parse entities"). More than one, in case a refusal was the
+	// gateway's passing mistake; retrying longer would not help.
+	MaxRefusals = 3
+)
+
 // TokenKey is the incident key of the CRK token failing; the other keys
 // are source names.
 const TokenKey = "crk-token"
@@ -43,11 +60,12 @@ const (
 	KindSourceDown = "source_down" // a source failed After passes in a row
 	KindToken      = "crk_token"   // CRK refuses the token
 	KindQuarantine = "quarantine"  // a pass quarantined recordings
+	KindFlapping   = "flapping"    // a source fails and works by turns
 	KindRecovered  = "recovered"   // an alerted incident is over
 	KindTest       = "test"        // SendTest
 )
 
-var kinds = []string{KindSourceDown, KindToken, KindQuarantine, KindRecovered, KindTest}
+var kinds = []string{KindSourceDown, KindToken, KindQuarantine, KindFlapping, KindRecovered, KindTest}
 
 // Config is the alerting configuration (SYNCD_ALERT_*).
 type Config struct {

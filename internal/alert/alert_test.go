@@ -54,7 +54,7 @@ func TestFailingThenRecovered(t *testing.T) {
 		t.Errorf("alert %+v\nwant body %s", down, wantDown)
 	}
 	recoveredAt := start.Add(25 * time.Minute).In(bangkok).Format("2006-01-02 15:04 -07:00")
-	wantUp := "syncd synced DTAC One Call (dtac) successfully again at " + recoveredAt + ", after 5 passes failed in a row since 2026-05-20 08:00 +07:00."
+	wantUp := "syncd synced DTAC One Call (dtac) successfully again at " + recoveredAt + ", after 5 passes failed since 2026-05-20 08:00 +07:00."
 	if up.Severity != "info" || up.Title != "syncd: syncing from DTAC One Call (dtac) works again" || up.Body != wantUp {
 		t.Errorf("recovery %+v\nwant body %s", up, wantUp)
 	}
@@ -132,46 +132,36 @@ func TestRestartSendsNothingTwice(t *testing.T) {
 }
 
 // TestDeliveryRetried: an {ok:false} delivery is retried on a later pass
-// once its backoff has passed, then delivered; messages queued behind it
-// wait their turn and keep their order.
+// once its own backoff has passed, then delivered; a message queued behind
+// it does not wait for it.
 func TestDeliveryRetried(t *testing.T) {
 	cfg := telegram
 	cfg.After, cfg.RetryBase, cfg.RetryMax = 1, 8*time.Minute, time.Hour
 	e := newEnv(t, cfg, tokAlerts, nil)
-	e.crk.FailDeliveries(2)
+	e.crk.FailDeliveries(1)
 
-	e.pass(failed("dtac", loginRefused("dtac"))) // attempt 1 fails: next in 8 min
+	e.pass(failed("dtac", loginRefused("dtac"))) // 0 min: the alert fails: next in 8 min
 	if n, got := e.crk.Count(crk.EndpointNotify), e.metric("syncd_alerts_failed_total"); n != 1 || got != 1 || len(e.delivered()) != 0 {
 		t.Fatalf("after the first failure: %d sends, failed_total %v, delivered %+v", n, got, e.delivered())
 	}
-	e.pass(failed("dtac", loginRefused("dtac")), quarantine("3cx", 1)) // 5 min later: not yet
-	if n := e.crk.Count(crk.EndpointNotify); n != 1 {
-		t.Fatalf("retried before its backoff: %d sends", n)
+	e.pass(failed("dtac", loginRefused("dtac")), quarantine("3cx", 1)) // 5 min: the warning goes, the alert waits
+	if n, msgs := e.crk.Count(crk.EndpointNotify), e.delivered(); n != 2 || len(msgs) != 1 || msgs[0].Severity != "warning" {
+		t.Fatalf("5 min: %d sends, delivered %+v; want the warning only", n, msgs)
 	}
-	e.pass(failed("dtac", loginRefused("dtac"))) // 10 min: attempt 2 fails, next in 16 min
-	if n, got := e.crk.Count(crk.EndpointNotify), e.metric("syncd_alerts_failed_total"); n != 2 || got != 2 {
-		t.Fatalf("second attempt: %d sends, failed_total %v", n, got)
-	}
-	for range 3 { // 15, 20, 25 min: waiting
-		e.pass(failed("dtac", loginRefused("dtac")))
-	}
-	if n := e.crk.Count(crk.EndpointNotify); n != 2 {
-		t.Fatalf("retried before its backoff: %d sends", n)
-	}
-	e.pass(failed("dtac", loginRefused("dtac"))) // 30 min: delivered, then the warning behind it
+	e.pass(failed("dtac", loginRefused("dtac"))) // 10 min: the alert's retry
 	msgs := e.delivered()
-	if len(msgs) != 2 || msgs[0].Severity != "critical" || msgs[1].Severity != "warning" {
+	if len(msgs) != 2 || msgs[1].Severity != "critical" {
 		t.Fatalf("delivered %+v", msgs)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n != 4 {
-		t.Errorf("%d sends, want 4", n)
+	if n := e.crk.Count(crk.EndpointNotify); n != 3 {
+		t.Errorf("%d sends, want 3", n)
 	}
 	if got := e.metric("syncd_alerts_sent_total", "kind", alert.KindSourceDown); got != 1 {
 		t.Errorf("sent{source_down} = %v", got)
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "alert not delivered: it is retried on a later pass") ||
 		!strings.Contains(logs, "Telegram API error: 502 Bad Gateway") {
-		t.Errorf("the failed deliveries are not logged:\n%s", logs)
+		t.Errorf("the failed delivery is not logged:\n%s", logs)
 	}
 }
 
@@ -194,6 +184,7 @@ func TestDeliveryHTTPErrors(t *testing.T) {
 			}
 			e.pass(failed("3cx", errors.New("3cx: list: 500 Internal Server Error")))
 			e.pass(ok("3cx"))
+			e.pass(ok("3cx")) // the second success in a row ends the incident
 			msgs := e.delivered()
 			if len(msgs) != 2 || msgs[0].Title != "syncd: syncing from 3CX (3cx) has stopped" || msgs[1].Severity != "info" {
 				t.Fatalf("delivered %+v", msgs)
@@ -268,8 +259,8 @@ func TestTokenAlert(t *testing.T) {
 		t.Fatalf("delivered %+v", msgs)
 	}
 	want := "Since 2026-05-20 08:00 +07:00, CRK has refused the API token syncd sends call recordings with: " +
-		"CRK says the token lacks a permission syncd needs (pass of dtac stopped: crk create: 403 insufficient_scope: Token lacks 'manage_call_recording').\n" +
-		"No recording reaches CRK until CRK_API_TOKEN is replaced with a working token (scope manage_call_recording, and manage_notifications for these alerts). " +
+		"CRK says the token lacks a permission syncd needs (pass of dtac stopped: crk create: 403 insufficient\uff3fscope: Token lacks 'manage\uff3fcall\uff3frecording').\n" +
+		"No recording reaches CRK until `CRK_API_TOKEN` is replaced with a working token (scope `manage_call_recording`, and `manage_notifications` for these alerts). " +
 		"syncd keeps the recordings and sends them once the token works."
 	if m := msgs[0]; m.Severity != "critical" || m.Title != "syncd: CRK refuses syncd's API token" || m.Body != want {
 		t.Errorf("alert %+v\nwant body %s", m, want)
@@ -366,14 +357,22 @@ func TestQuarantineWarning(t *testing.T) {
 }
 
 // TestQuarantineBacklogBounded: while the gateway is down, at most 20
-// quarantine warnings wait; the oldest go first.
+// quarantine warnings wait; the oldest go first, counted as dropped.
 func TestQuarantineBacklogBounded(t *testing.T) {
-	cfg := alert.Config{Channel: sink.ChannelInApp, RetryBase: time.Minute, RetryMax: time.Minute}
+	cfg := telegram
+	cfg.RetryBase, cfg.RetryMax = time.Minute, time.Minute
 	e := newEnv(t, cfg, tokAlerts, nil)
-	e.crk.FailNext(crk.EndpointNotify, http.StatusBadGateway, 25)
+	e.crk.FailDeliveries(1000)
 	for i := range 25 {
 		e.pass(quarantine("dtac", i+1))
 	}
+	if n := len(e.delivered()); n != 0 {
+		t.Fatalf("%d delivered with the gateway down", n)
+	}
+	if n := e.crk.Count(crk.EndpointNotify); n > 2*25 {
+		t.Errorf("%d sends in 25 passes with the gateway down, want at most 2 a pass", n)
+	}
+	e.crk.FailDeliveries(0)
 	e.pass(ok("dtac"))
 	msgs := e.delivered()
 	if len(msgs) != 20 {
@@ -381,6 +380,9 @@ func TestQuarantineBacklogBounded(t *testing.T) {
 	}
 	if msgs[0].Title != "syncd: 6 recordings quarantined" || msgs[19].Title != "syncd: 25 recordings quarantined" {
 		t.Errorf("kept %q … %q, want the newest 20", msgs[0].Title, msgs[19].Title)
+	}
+	if got := e.metric("syncd_alerts_dropped_total", "reason", "backlog"); got != 5 {
+		t.Errorf("dropped{backlog} = %v, want 5", got)
 	}
 }
 
@@ -418,8 +420,8 @@ func TestNoSecretInMessages(t *testing.T) {
 		"https://onecallvoicerecord.dtac.co.th/api/login:",   // the URL without its query
 		"https://acme.3cx.co.th/connect/token:",              // without the user info
 		"https://storage.example.com/crk-audio/b1/rec-1.wav", // the presigned URL without its signature
-		"client_secret=[redacted]",
-		"Bearer [redacted]",
+		"client\uff3fsecret=(redacted)",                      // scrubbed, then stripped of markup
+		"Bearer (redacted)",
 	} {
 		if !strings.Contains(bodies, want) {
 			t.Errorf("the messages do not show %q:\n%s", want, bodies)

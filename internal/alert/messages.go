@@ -25,18 +25,20 @@ const (
 	maxQuoted      = 5   // quarantined recordings listed by dataId
 	maxDetailRunes = 300 // an error's own text
 	maxReasonRunes = 160 // a quarantine reason
+	maxIDRunes     = 80  // a dataId
+	maxSourceRunes = 40  // a source's name
 )
 
 // sourceNames are the sources as people know them.
 var sourceNames = map[string]string{"dtac": "DTAC One Call", "3cx": "3CX"}
 
-// sourceName is "DTAC One Call (dtac)", or the bare name of a source it
-// does not know.
+// sourceName is "DTAC One Call (dtac)", or the name of a source it does
+// not know, quoted.
 func sourceName(key string) string {
 	if n, ok := sourceNames[key]; ok {
 		return fmt.Sprintf("%s (%s)", n, key)
 	}
-	return key
+	return quote(key, maxSourceRunes)
 }
 
 // when formats t for a message, in the calls' zone.
@@ -57,8 +59,8 @@ func (a *Alerter) alertFor(inc state.Incident) state.Delivery {
 			Key: inc.Key, Kind: KindToken, Severity: severityCritical,
 			Title: "syncd: CRK refuses syncd's API token",
 			Body: fmt.Sprintf("Since %s, CRK has refused the API token syncd sends call recordings with: %s.\n"+
-				"No recording reaches CRK until CRK_API_TOKEN is replaced with a working token "+
-				"(scope manage_call_recording, and manage_notifications for these alerts). "+
+				"No recording reaches CRK until `CRK_API_TOKEN` is replaced with a working token "+
+				"(scope `manage_call_recording`, and `manage_notifications` for these alerts). "+
 				"syncd keeps the recordings and sends them once the token works.",
 				a.when(inc.Since), inc.LastError),
 		}
@@ -75,22 +77,54 @@ func (a *Alerter) alertFor(inc state.Incident) state.Delivery {
 	}
 }
 
-// recoveryFor is the info message that closes an alerted incident.
-func (a *Alerter) recoveryFor(inc state.Incident, now time.Time) state.Delivery {
+// recoveryFor is the info message that closes an alerted incident; up is
+// when it began to work again.
+func (a *Alerter) recoveryFor(inc state.Incident, up time.Time) state.Delivery {
 	if inc.Key == TokenKey {
 		return state.Delivery{
 			Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
 			Title: "syncd: CRK accepts syncd's API token again",
 			Body: fmt.Sprintf("Recordings reach CRK again as of %s; CRK had refused the token since %s.",
-				a.when(now), a.when(inc.Since)),
+				a.when(up), a.when(inc.Since)),
 		}
 	}
 	name := sourceName(inc.Key)
 	return state.Delivery{
 		Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
 		Title: fmt.Sprintf("syncd: syncing from %s works again", name),
-		Body: fmt.Sprintf("syncd synced %s successfully again at %s, after %s failed in a row since %s.",
-			name, a.when(now), passes(inc.Failures), a.when(inc.Since)),
+		Body: fmt.Sprintf("syncd synced %s successfully again at %s, after %s failed since %s.",
+			name, a.when(up), passes(inc.Failures), a.when(inc.Since)),
+	}
+}
+
+// flappingFor is the critical message of a source that fails and works by
+// turns; h is its pass history.
+func (a *Alerter) flappingFor(inc state.Incident, source string, h state.PassHistory) state.Delivery {
+	name := sourceName(source)
+	n, failed, changes := windowCounts(h)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Syncing from %s keeps failing and working by turns: of its last %d passes, %d failed, "+
+		"and it changed between failing and working %d times (as of %s).\n", name, n, failed, changes, a.when(inc.Since))
+	if inc.LastError != "" {
+		fmt.Fprintf(&b, "Last error: %s.\n", inc.LastError)
+	}
+	b.WriteString("Recordings missed while it fails are caught up when it works. " +
+		"Until it is steady again, syncd sends no message each time this source fails or recovers; one message will say when it is steady.")
+	return state.Delivery{
+		Key: inc.Key, Kind: KindFlapping, Severity: severityCritical,
+		Title: fmt.Sprintf("syncd: syncing from %s keeps failing on and off", name),
+		Body:  b.String(),
+	}
+}
+
+// steadyFor is the info message that closes an alerted flapping incident.
+func (a *Alerter) steadyFor(inc state.Incident, source string, now time.Time) state.Delivery {
+	name := sourceName(source)
+	return state.Delivery{
+		Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
+		Title: fmt.Sprintf("syncd: syncing from %s is steady again", name),
+		Body: fmt.Sprintf("Syncing from %s works steadily again as of %s; it had been failing on and off since %s.",
+			name, a.when(now), a.when(inc.Since)),
 	}
 }
 
@@ -106,7 +140,8 @@ func (a *Alerter) quarantineFor(items []quarantinedItem) state.Delivery {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The last pass put %d %s in quarantine: syncd will not send them again by itself.\n", n, noun)
 	for _, it := range items[:min(n, maxQuoted)] {
-		fmt.Fprintf(&b, "- %s (%s): %s\n", it.dataID, it.source, clip(a.scrub(it.reason), maxReasonRunes))
+		fmt.Fprintf(&b, "- %s (%s): %s\n", quote(a.scrub(it.dataID), maxIDRunes), quote(it.source, maxSourceRunes),
+			quote(a.scrub(it.reason), maxReasonRunes))
 	}
 	if n > maxQuoted {
 		fmt.Fprintf(&b, "and %d more.\n", n-maxQuoted)
@@ -130,9 +165,9 @@ func testMessage() state.Delivery {
 }
 
 // plainError says in plain words what went wrong, then quotes the error,
-// scrubbed and shortened.
+// scrubbed, stripped of markup and shortened.
 func (a *Alerter) plainError(err error) string {
-	return fmt.Sprintf("%s (%s)", plainWords(err), clip(a.scrub(err.Error()), maxDetailRunes))
+	return fmt.Sprintf("%s (%s)", plainWords(err), quote(a.scrub(err.Error()), maxDetailRunes))
 }
 
 // plainWords is what err means, for the owner of the business.

@@ -23,9 +23,13 @@ func tokenFailure(err error) bool {
 // messages, in one transaction:
 //   - a source whose pass failed counts one more failure, and its alert is
 //     raised at the After-th in a row;
-//   - a source whose pass succeeded closes its incident, with a recovery
-//     message when its alert was delivered (and its alert dropped when it
-//     was not yet);
+//   - a source whose alert was delivered ends its incident, with a
+//     recovery message, once recoverAfter passes in a row succeeded; one
+//     whose alert was not delivered yet ends it (dropping the alert) at its
+//     first successful pass;
+//   - a source that fails and works by turns flaps (see flap): one
+//     "flapping" message then speaks for it until it is steady, and its own
+//     alert and recovery are held back;
 //   - a pass failing on the CRK token counts for the token, not the
 //     source, and raises the token's alert at once; the token's incident
 //     closes when a pass synced recordings without a token failure;
@@ -44,25 +48,21 @@ func (a *Alerter) apply(tx *state.AlertTx, now time.Time, results []syncer.Resul
 			err = errs[i]
 		}
 		switch {
-		case err == nil:
-			synced = synced || r.Synced > 0
-			if e := a.resolve(tx, r.Source, now); e != nil {
-				return e
-			}
 		case errors.Is(err, context.Canceled):
-		case tokenFailure(err):
+		case err != nil && tokenFailure(err):
 			if tokenErr == nil {
 				tokenErr = err
 			}
 		default:
-			if e := a.fail(tx, r.Source, now, err, a.cfg.After); e != nil {
+			synced = synced || (err == nil && r.Synced > 0)
+			if e := a.sourcePass(tx, r.Source, now, err); e != nil {
 				return e
 			}
 		}
 	}
 	switch {
 	case tokenErr != nil:
-		if err := a.fail(tx, TokenKey, now, tokenErr, 1); err != nil {
+		if err := a.fail(tx, TokenKey, now, tokenErr, 1, true); err != nil {
 			return err
 		}
 	case synced:
@@ -70,12 +70,138 @@ func (a *Alerter) apply(tx *state.AlertTx, now time.Time, results []syncer.Resul
 			return err
 		}
 	}
-	return a.quarantined(tx, results)
+	return a.quarantined(tx, now, results)
+}
+
+// sourcePass applies one pass of source that ended with passErr (nil: it
+// succeeded): its pass history, its flapping, then its own incident.
+func (a *Alerter) sourcePass(tx *state.AlertTx, source string, now time.Time, passErr error) error {
+	h, _, err := tx.PassHistory(source)
+	if err != nil {
+		return err
+	}
+	old := h
+	h.Key = source
+	record(&h, passErr != nil)
+	if h != old { // a source steadily up (or down) writes nothing
+		if err := tx.PutPassHistory(h); err != nil {
+			return err
+		}
+	}
+	flapping, err := a.flap(tx, source, now, h, passErr)
+	if err != nil {
+		return err
+	}
+	if passErr != nil {
+		return a.fail(tx, source, now, passErr, a.cfg.After, !flapping)
+	}
+	return a.passed(tx, source, now, flapping)
+}
+
+// flap updates the flapping incident of source after a pass (h holds it)
+// and reports whether the source flaps now:
+//   - it starts flapping when its percentage of state change reaches
+//     flapHigh: the flapping incident opens, and the source's own alert
+//     gives way to it (dropped if queued; if delivered, the flapping
+//     incident's end will say it is over);
+//   - while it flaps, the incident's message is raised (once);
+//   - it stops when the percentage falls below flapLow at a pass that
+//     succeeded (a recovery is sent if the flapping message was delivered)
+//     or at a failed pass that makes After failures in a row (the source's
+//     own alert, raised next, says it). A failed pass short of After keeps
+//     it flapping until one or the other.
+func (a *Alerter) flap(tx *state.AlertTx, source string, now time.Time, h state.PassHistory, passErr error) (bool, error) {
+	key := flapPrefix + source
+	inc, flapping, err := tx.Incident(key)
+	if err != nil {
+		return false, err
+	}
+	pct := changePercent(h)
+	switch {
+	case !flapping && pct < flapHigh:
+		return false, nil
+	case !flapping:
+		inc = state.Incident{Key: key, Since: now}
+		own, err := a.giveWay(tx, source)
+		if err != nil {
+			return false, err
+		}
+		inc.LastError, inc.LastFailure, inc.Inherited = own.LastError, own.LastFailure, own.Alerted
+		a.log.Warn("source flapping: its own alerts and recoveries are held back until it is steady",
+			"source", source, "state_change_percent", int(pct))
+	case pct < flapLow:
+		if passErr == nil {
+			return false, a.steady(tx, inc, source, now, true)
+		}
+		own, _, err := tx.Incident(source)
+		if err != nil {
+			return false, err
+		}
+		if own.Failures+1 >= a.cfg.After {
+			return false, a.steady(tx, inc, source, now, false)
+		}
+	}
+	if passErr != nil {
+		inc.Failures++
+		inc.LastFailure, inc.LastError = now, a.plainError(passErr)
+	}
+	if !inc.Raised() {
+		d := a.flappingFor(inc, source, h)
+		d.Queued = now
+		if err := tx.Enqueue(&d); err != nil {
+			return false, err
+		}
+		inc.AlertID = d.ID
+		a.log.Warn("alert raised", "incident", key, "kind", d.Kind, "state_change_percent", int(pct))
+	}
+	return true, tx.PutIncident(inc)
+}
+
+// giveWay hands the source's own incident over to its flapping incident:
+// its alert is dropped if still queued and forgotten if delivered (the
+// flapping incident inherits it), so that neither it nor its recovery is
+// sent while the source flaps. It returns the incident as it was (zero
+// when there is none).
+func (a *Alerter) giveWay(tx *state.AlertTx, source string) (state.Incident, error) {
+	inc, ok, err := tx.Incident(source)
+	if err != nil || !ok {
+		return inc, err
+	}
+	was := inc
+	if inc.AlertID != 0 {
+		if err := tx.DeleteDelivery(inc.AlertID); err != nil {
+			return was, err
+		}
+	}
+	inc.AlertID, inc.Alerted, inc.Successes, inc.Up = 0, time.Time{}, 0, time.Time{}
+	return was, tx.PutIncident(inc)
+}
+
+// steady ends the flapping incident inc of source: with a recovery
+// message when up (the last pass succeeded) and its message, or the
+// source's alert it inherited, was delivered; a message still queued is
+// dropped.
+func (a *Alerter) steady(tx *state.AlertTx, inc state.Incident, source string, now time.Time, up bool) error {
+	if inc.AlertID != 0 {
+		if err := tx.DeleteDelivery(inc.AlertID); err != nil {
+			return err
+		}
+		a.log.Info("flapping over before its message was delivered: the message is dropped", "incident", inc.Key)
+	}
+	if up && (!inc.Alerted.IsZero() || !inc.Inherited.IsZero()) {
+		d := a.steadyFor(inc, source, now)
+		d.Queued = now
+		if err := tx.Enqueue(&d); err != nil {
+			return err
+		}
+	}
+	a.log.Info("source steady again", "source", source, "up", up, "flapping_since", inc.Since)
+	return tx.DeleteIncident(inc.Key)
 }
 
 // fail counts a failure of key's incident, opening it if need be, and
-// raises its alert at the threshold-th failure in a row.
-func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, threshold int) error {
+// raises its alert at the threshold-th failure in a row when mayRaise.
+func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, threshold int, mayRaise bool) error {
 	inc, ok, e := tx.Incident(key)
 	if e != nil {
 		return e
@@ -86,8 +212,10 @@ func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, 
 	inc.Failures++
 	inc.LastFailure = now
 	inc.LastError = a.plainError(err)
-	if inc.Failures >= threshold && !inc.Raised() {
+	inc.Successes, inc.Up = 0, time.Time{}
+	if mayRaise && inc.Failures >= threshold && !inc.Raised() {
 		d := a.alertFor(inc)
+		d.Queued = now
 		if e := tx.Enqueue(&d); e != nil {
 			return e
 		}
@@ -97,31 +225,60 @@ func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, 
 	return tx.PutIncident(inc)
 }
 
+// passed counts a successful pass of source: an incident whose alert was
+// delivered ends at the recoverAfter-th in a row, any other at once.
+func (a *Alerter) passed(tx *state.AlertTx, source string, now time.Time, flapping bool) error {
+	inc, ok, err := tx.Incident(source)
+	if err != nil || !ok {
+		return err
+	}
+	if !flapping && !inc.Alerted.IsZero() {
+		if inc.Successes++; inc.Successes == 1 {
+			inc.Up = now
+		}
+		if inc.Successes < recoverAfter {
+			return tx.PutIncident(inc)
+		}
+	}
+	return a.close(tx, inc, now)
+}
+
 // resolve closes key's incident, if one is open.
 func (a *Alerter) resolve(tx *state.AlertTx, key string, now time.Time) error {
 	inc, ok, err := tx.Incident(key)
 	if err != nil || !ok {
 		return err
 	}
+	return a.close(tx, inc, now)
+}
+
+// close ends inc: its alert is dropped if still queued, and a recovery is
+// queued if it was delivered.
+func (a *Alerter) close(tx *state.AlertTx, inc state.Incident, now time.Time) error {
 	if inc.AlertID != 0 {
 		if err := tx.DeleteDelivery(inc.AlertID); err != nil {
 			return err
 		}
-		a.log.Info("incident over before its alert was delivered: the alert is dropped", "incident", key)
+		a.log.Info("incident over before its alert was delivered: the alert is dropped", "incident", inc.Key)
 	}
 	if !inc.Alerted.IsZero() {
-		d := a.recoveryFor(inc, now)
+		up := inc.Up
+		if up.IsZero() {
+			up = now
+		}
+		d := a.recoveryFor(inc, up)
+		d.Queued = now
 		if err := tx.Enqueue(&d); err != nil {
 			return err
 		}
-		a.log.Info("incident over: recovery message queued", "incident", key, "failures", inc.Failures, "since", inc.Since)
+		a.log.Info("incident over: recovery message queued", "incident", inc.Key, "failures", inc.Failures, "since", inc.Since)
 	}
-	return tx.DeleteIncident(key)
+	return tx.DeleteIncident(inc.Key)
 }
 
 // quarantined queues one warning for the recordings results quarantined,
 // keeping at most maxQueuedQuarantine of them waiting.
-func (a *Alerter) quarantined(tx *state.AlertTx, results []syncer.Result) error {
+func (a *Alerter) quarantined(tx *state.AlertTx, now time.Time, results []syncer.Result) error {
 	var items []quarantinedItem
 	for _, r := range results {
 		for _, it := range r.Items {
@@ -137,19 +294,22 @@ func (a *Alerter) quarantined(tx *state.AlertTx, results []syncer.Result) error 
 	if err != nil {
 		return err
 	}
-	var waiting []uint64
+	var waiting []state.Delivery
 	for _, d := range queue {
 		if d.Kind == KindQuarantine {
-			waiting = append(waiting, d.ID)
+			waiting = append(waiting, d)
 		}
 	}
 	for len(waiting) >= maxQueuedQuarantine {
-		if err := tx.DeleteDelivery(waiting[0]); err != nil {
+		if err := tx.DeleteDelivery(waiting[0].ID); err != nil {
 			return err
 		}
-		a.log.Warn("too many quarantine warnings waiting for delivery: the oldest is dropped")
+		a.m.dropped.WithLabelValues(dropBacklog).Inc()
+		a.log.Warn("alert dropped undelivered: too many quarantine warnings wait for delivery, the oldest goes",
+			"title", waiting[0].Title, "reason", dropBacklog, "queued", waiting[0].Queued)
 		waiting = waiting[1:]
 	}
 	d := a.quarantineFor(items)
+	d.Queued = now
 	return tx.Enqueue(&d)
 }

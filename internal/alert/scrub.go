@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -63,4 +64,41 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// markup turns, in quoted text, each character that the gateway's
+// renderers could read as markup into a look-alike that none reads so:
+// Telegram's Markdown (* _ ` [ ]) and HTML (< > &) parse modes, where an
+// unbalanced marker makes Telegram refuse the whole message, and Discord's
+// markdown (also ~ | \ and @everyone pings). The characters that are
+// markup only in Telegram's MarkdownV2 (. - ! ( ) { } + = #) are kept:
+// every sentence of every message has them, so a gateway sending with
+// MarkdownV2 without escaping would refuse all messages alike; at a
+// line's start (Discord lists and quotes) quoted text never stands.
+var markup = strings.NewReplacer(
+	"*", "\u2217", // ∗ asterisk operator
+	"_", "\uff3f", // ＿ fullwidth low line
+	"`", "'",
+	"[", "(",
+	"]", ")",
+	"<", "\u2039", // ‹
+	">", "\u203a", // ›
+	"&", "\uff06", // ＆
+	"~", "\u223c", // ∼ tilde operator
+	"|", "\u00a6", // ¦ broken bar
+	"\\", "\u2216", // ∖ set minus
+	"@", "\uff20", // ＠
+)
+
+// quote makes s, already scrubbed, fit to stand inside a message: no
+// markup (see markup), no control or invisible formatting character (a
+// right-to-left override, say), at most n runes.
+func quote(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return clip(markup.Replace(s), n)
 }

@@ -17,10 +17,12 @@ import (
 //
 //	alerts/incidents/<key>      incident (JSON)
 //	alerts/queue/<id>           delivery (JSON); id uint64, big-endian
+//	alerts/history/<source>     pass history (JSON), for flap detection
 const (
 	bucketAlerts    = "alerts"
 	bucketIncidents = "incidents"
 	bucketQueue     = "queue"
+	bucketHistory   = "history"
 )
 
 // Incident is what the alerter remembers of one thing that can break: a
@@ -40,11 +42,38 @@ type Incident struct {
 	AlertID uint64
 	// Alerted is when the incident's alert was delivered; zero until then.
 	Alerted time.Time
+	// Dropped is when the incident's alert was given up undelivered
+	// because the gateway refused it for good; zero otherwise. Such an
+	// alert is not raised again, and the incident ends without a recovery.
+	Dropped time.Time
+	// Successes is how many passes in a row have succeeded since the last
+	// failure while the alert stands (an alerted incident ends only after
+	// a few, so that a source failing and working by turns does not send
+	// an alert and a recovery each time); Up is when the first of them
+	// was seen.
+	Successes int
+	Up        time.Time
+	// Inherited is, for an incident that took over another's alert (a
+	// source's flapping, over its own down alert), when that alert was
+	// delivered: the incident's end then sends a recovery even if its own
+	// alert was not delivered. Zero otherwise.
+	Inherited time.Time
 }
 
-// Raised reports whether the incident's alert is queued or delivered: it
-// is never raised twice.
-func (i *Incident) Raised() bool { return i.AlertID != 0 || !i.Alerted.IsZero() }
+// Raised reports whether the incident's alert is queued, delivered or was
+// refused for good: it is never raised twice.
+func (i *Incident) Raised() bool { return i.AlertID != 0 || !i.Alerted.IsZero() || !i.Dropped.IsZero() }
+
+// PassHistory is the outcomes of a source's latest passes, which the
+// alerter keeps to tell a source that fails and works by turns (flapping)
+// from one that is down.
+type PassHistory struct {
+	Key string // the source
+	// Failed holds one bit a pass, the newest in bit 0: 1 when it failed.
+	Failed uint64
+	// Count is how many of Failed's low bits hold a pass (at most 64).
+	Count int
+}
 
 // Delivery is one message queued for the notification gateway, kept until
 // it is delivered so that a restart neither loses nor repeats it.
@@ -62,6 +91,9 @@ type Delivery struct {
 	Attempts  int
 	NextTry   time.Time
 	LastError string
+	// Refusals is how many of those failures were the gateway refusing
+	// the message itself (as opposed to failing to deliver it for now).
+	Refusals int
 }
 
 // AlertTx is a transaction on the alerter's part of the file, valid only
@@ -176,9 +208,13 @@ func (t *AlertTx) PutIncident(inc Incident) error {
 	if inc.Failures < 0 {
 		return fmt.Errorf("put incident %q: negative failures %d", inc.Key, inc.Failures)
 	}
+	if inc.Successes < 0 {
+		return fmt.Errorf("put incident %q: negative successes %d", inc.Key, inc.Successes)
+	}
 	v, err := json.Marshal(wireIncident{
 		Failures: inc.Failures, Since: inc.Since, LastFailure: inc.LastFailure, LastError: inc.LastError,
-		AlertID: inc.AlertID, Alerted: inc.Alerted,
+		AlertID: inc.AlertID, Alerted: inc.Alerted, Dropped: inc.Dropped, Successes: inc.Successes, Up: inc.Up,
+		Inherited: inc.Inherited,
 	})
 	if err != nil {
 		return fmt.Errorf("encode incident %q: %w", inc.Key, err)
@@ -259,7 +295,7 @@ func (t *AlertTx) PutDelivery(d Delivery) error {
 func (t *AlertTx) putDelivery(b *bolt.Bucket, d Delivery) error {
 	v, err := json.Marshal(wireDelivery{
 		Key: d.Key, Kind: d.Kind, Severity: d.Severity, Title: d.Title, Body: d.Body, Queued: d.Queued,
-		Attempts: d.Attempts, NextTry: d.NextTry, LastError: d.LastError,
+		Attempts: d.Attempts, NextTry: d.NextTry, LastError: d.LastError, Refusals: d.Refusals,
 	})
 	if err != nil {
 		return fmt.Errorf("encode delivery %d: %w", d.ID, err)
@@ -285,6 +321,49 @@ func (t *AlertTx) DeleteDelivery(id uint64) error {
 
 func deliveryKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
 
+// PassHistory returns the pass history of source; false when there is
+// none.
+func (t *AlertTx) PassHistory(source string) (PassHistory, bool, error) {
+	b, err := t.bucket(bucketHistory, false)
+	if b == nil || err != nil {
+		return PassHistory{}, false, err
+	}
+	v := b.Get([]byte(source))
+	if v == nil {
+		return PassHistory{}, false, nil
+	}
+	var w wireHistory
+	if err := json.Unmarshal(v, &w); err != nil {
+		return PassHistory{}, false, corruptError(t.s.path, fmt.Errorf("pass history %q: %w", source, err))
+	}
+	if w.Count < 0 || w.Count > 64 {
+		return PassHistory{}, false, corruptError(t.s.path, fmt.Errorf("pass history %q: count %d", source, w.Count))
+	}
+	return PassHistory{Key: source, Failed: w.Failed, Count: w.Count}, true, nil
+}
+
+// PutPassHistory stores h under h.Key, replacing the source's history.
+func (t *AlertTx) PutPassHistory(h PassHistory) error {
+	if err := checkSource(h.Key); err != nil {
+		return fmt.Errorf("put pass history: %w", err)
+	}
+	if h.Count < 0 || h.Count > 64 {
+		return fmt.Errorf("put pass history %q: count %d, want 0 to 64", h.Key, h.Count)
+	}
+	v, err := json.Marshal(wireHistory{Failed: h.Failed, Count: h.Count})
+	if err != nil {
+		return fmt.Errorf("encode pass history %q: %w", h.Key, err)
+	}
+	b, err := t.bucket(bucketHistory, true)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(h.Key), v); err != nil {
+		return fmt.Errorf("put pass history %q: %w", h.Key, err)
+	}
+	return nil
+}
+
 // wireIncident is Incident as stored; the key is the bbolt key.
 type wireIncident struct {
 	Failures    int       `json:"n,omitempty"`
@@ -293,6 +372,16 @@ type wireIncident struct {
 	LastError   string    `json:"e,omitempty"`
 	AlertID     uint64    `json:"q,omitempty"`
 	Alerted     time.Time `json:"a,omitzero"`
+	Dropped     time.Time `json:"d,omitzero"`
+	Successes   int       `json:"ok,omitempty"`
+	Up          time.Time `json:"u,omitzero"`
+	Inherited   time.Time `json:"i,omitzero"`
+}
+
+// wireHistory is PassHistory as stored; the source is the bbolt key.
+type wireHistory struct {
+	Failed uint64 `json:"f,omitempty"`
+	Count  int    `json:"n,omitempty"`
 }
 
 // wireDelivery is Delivery as stored; the id is the bbolt key.
@@ -306,6 +395,7 @@ type wireDelivery struct {
 	Attempts  int       `json:"n,omitempty"`
 	NextTry   time.Time `json:"next,omitzero"`
 	LastError string    `json:"e,omitempty"`
+	Refusals  int       `json:"r,omitempty"`
 }
 
 // decodeIncident decodes bbolt's memory k, v, copying what it keeps.
@@ -316,7 +406,8 @@ func (t *AlertTx) decodeIncident(k, v []byte) (Incident, error) {
 	}
 	return Incident{
 		Key: string(k), Failures: w.Failures, Since: w.Since, LastFailure: w.LastFailure, LastError: w.LastError,
-		AlertID: w.AlertID, Alerted: w.Alerted,
+		AlertID: w.AlertID, Alerted: w.Alerted, Dropped: w.Dropped, Successes: w.Successes, Up: w.Up,
+		Inherited: w.Inherited,
 	}, nil
 }
 
@@ -330,6 +421,6 @@ func (t *AlertTx) decodeDelivery(k, v []byte) (Delivery, error) {
 	}
 	return Delivery{
 		ID: binary.BigEndian.Uint64(k), Key: w.Key, Kind: w.Kind, Severity: w.Severity, Title: w.Title, Body: w.Body,
-		Queued: w.Queued, Attempts: w.Attempts, NextTry: w.NextTry, LastError: w.LastError,
+		Queued: w.Queued, Attempts: w.Attempts, NextTry: w.NextTry, LastError: w.LastError, Refusals: w.Refusals,
 	}, nil
 }

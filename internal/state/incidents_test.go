@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
 func mustUpdateAlerts(t *testing.T, s *Store, fn func(*AlertTx) error) {
@@ -340,4 +342,118 @@ func TestAlertStateCorrupt(t *testing.T) {
 		return err
 	})
 	wantErrIs(t, err, ErrCorrupt)
+}
+
+// TestPassHistory: a source's pass history and the incident fields added
+// for flap detection and bounded delivery survive a reopen; a bad history
+// is refused, a damaged one is ErrCorrupt, and a file without histories
+// reads none.
+func TestPassHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "syncd.db")
+	s, err := Open(ctx, path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ViewAlerts(ctx, func(tx *AlertTx) error {
+		if h, ok, err := tx.PassHistory("dtac"); ok || err != nil || h != (PassHistory{}) {
+			return fmt.Errorf("a new file: %+v, %v, %v", h, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 20, 8, 0, 0, 0, bangkok)
+	h := PassHistory{Key: "dtac", Failed: 0b1011011, Count: 21}
+	inc := Incident{Key: "flapping:dtac", Failures: 4, Since: at, Dropped: at.Add(time.Hour), Successes: 1, Up: at.Add(2 * time.Hour),
+		Inherited: at.Add(-time.Hour)}
+	d := Delivery{Kind: "flapping", Title: "t", Body: "b", Attempts: 3, Refusals: 2}
+	mustUpdateAlerts(t, s, func(tx *AlertTx) error {
+		if err := tx.PutPassHistory(h); err != nil {
+			return err
+		}
+		if err := tx.PutPassHistory(PassHistory{Key: "3cx"}); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(&d); err != nil {
+			return err
+		}
+		return tx.PutIncident(inc)
+	})
+	if !inc.Raised() {
+		t.Errorf("an incident whose alert was refused for good is not raised: %+v", inc)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{Now: clk.Now, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ViewAlerts(ctx, func(tx *AlertTx) error {
+		got, ok, err := tx.PassHistory("dtac")
+		if err != nil || !ok || got != h {
+			return fmt.Errorf("PassHistory(dtac) = %+v, %v, %v; want %+v", got, ok, err, h)
+		}
+		if got, ok, err := tx.PassHistory("3cx"); err != nil || !ok || got != (PassHistory{Key: "3cx"}) {
+			return fmt.Errorf("PassHistory(3cx) = %+v, %v, %v", got, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	incs, ds := alertState(t, s)
+	if !equalJSONTimes(incs, []Incident{inc}) || !equalJSONTimes(ds, []Delivery{d}) {
+		t.Errorf("after reopen: %+v, %+v", incs, ds)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openTempAt(t, path, clk)
+	for _, tt := range []struct {
+		h    PassHistory
+		want string
+	}{
+		{PassHistory{}, "put pass history: empty source name"},
+		{PassHistory{Key: "dtac", Count: 65}, `put pass history "dtac": count 65, want 0 to 64`},
+		{PassHistory{Key: "dtac", Count: -1}, `put pass history "dtac": count -1, want 0 to 64`},
+	} {
+		err := s.UpdateAlerts(ctx, func(tx *AlertTx) error { return tx.PutPassHistory(tt.h) })
+		if want := "update alert state: " + tt.want; err == nil || err.Error() != want {
+			t.Errorf("PutPassHistory(%+v): %v, want %q", tt.h, err, want)
+		}
+	}
+	err = s.UpdateAlerts(ctx, func(tx *AlertTx) error { return tx.PutIncident(Incident{Key: "dtac", Successes: -1}) })
+	if err == nil || err.Error() != `update alert state: put incident "dtac": negative successes -1` {
+		t.Errorf("negative successes: %v", err)
+	}
+	for _, bad := range []string{"{", `{"n":99}`} {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(bucketAlerts)).Bucket([]byte(bucketHistory)).Put([]byte("dtac"), []byte(bad))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.ViewAlerts(ctx, func(tx *AlertTx) error {
+			_, _, err := tx.PassHistory("dtac")
+			return err
+		})
+		wantErrIs(t, err, ErrCorrupt)
+	}
+}
+
+// openTempAt opens the store at path for writing, closed at the end.
+func openTempAt(t *testing.T, path string, clk *fakeclock.Clock) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -96,6 +96,19 @@ type GatewayBehaviour struct {
 	// /telegram/chats require view_notifications itself; by default
 	// manage_notifications is accepted too.
 	ReadNeedsView bool
+	// TelegramMarkdown makes Telegram sends whose title or body has an
+	// unbalanced Markdown marker (*, _, ` or [ without its closing
+	// partner, outside a code span, unless escaped with \) answer
+	// {"ok":false,"error":"Bad Request: can't parse entities: …"}, as
+	// Telegram does when a gateway sends with parse_mode Markdown.
+	TelegramMarkdown bool
+}
+
+// refusal is a RefuseMessages rule.
+type refusal struct {
+	substr  string
+	status  int
+	errText string
 }
 
 // gateway is the notification gateway's state.
@@ -106,6 +119,7 @@ type gateway struct {
 	messages  []Message
 	failNext  int    // Telegram/Discord deliveries still to answer {"ok":false}
 	failError string // their error text
+	refuse    refusal
 	behaviour GatewayBehaviour
 	sent      int // ids of delivered messages
 }
@@ -134,6 +148,18 @@ func (s *Server) FailDeliveriesWith(n int, errText string) {
 	s.gw.mu.Lock()
 	defer s.gw.mu.Unlock()
 	s.gw.failNext, s.gw.failError = max(n, 0), errText
+}
+
+// RefuseMessages makes every send whose title or body contains substr fail,
+// for good, until cleared by an empty substr: with status 200 as
+// {"ok":false,"error":errText} (Telegram or Discord refusing the message),
+// with another status as that API error carrying errText (e.g. 422
+// validation_failed). A refused send is recorded undelivered by Messages
+// with status 200 and not at all otherwise, as for other answers.
+func (s *Server) RefuseMessages(substr string, status int, errText string) {
+	s.gw.mu.Lock()
+	defer s.gw.mu.Unlock()
+	s.gw.refuse = refusal{substr: substr, status: status, errText: errText}
 }
 
 // SetGatewayBehaviour replaces the gateway's behaviour knobs; safe at any
@@ -206,6 +232,23 @@ func (s *Server) deliver(business string, req *notifyRequest) (notifyResponse, *
 		BusinessID: business, Channel: req.channel, ChatID: req.chatID, WebhookID: req.webhookID,
 		Title: req.title, Body: req.body, Link: req.link, Severity: req.severity, Delivered: true, At: s.now(),
 	}
+	if r := s.gw.refuse; r.substr != "" && (strings.Contains(req.title, r.substr) || strings.Contains(req.body, r.substr)) {
+		if r.status != http.StatusOK {
+			return notifyResponse{}, &apiErr{status: r.status, code: apiCodeFor(r.status), message: r.errText}
+		}
+		m.Delivered = false
+		s.gw.messages = append(s.gw.messages, m)
+		return notifyResponse{OK: false, Error: r.errText}, nil
+	}
+	if req.channel == ChannelTelegram && s.gw.behaviour.TelegramMarkdown {
+		for _, text := range []string{req.title, req.body} {
+			if msg := markdownError(text); msg != "" {
+				m.Delivered = false
+				s.gw.messages = append(s.gw.messages, m)
+				return notifyResponse{OK: false, Error: msg}, nil
+			}
+		}
+	}
 	if req.channel != ChannelInApp && s.gw.failNext > 0 {
 		s.gw.failNext--
 		m.Delivered = false
@@ -215,6 +258,43 @@ func (s *Server) deliver(business string, req *notifyRequest) (notifyResponse, *
 	s.gw.sent++
 	s.gw.messages = append(s.gw.messages, m)
 	return notifyResponse{OK: true, ID: "msg-" + strconv.Itoa(s.gw.sent)}, nil
+}
+
+// markdownError is Telegram's answer to text sent with parse_mode
+// Markdown (the legacy one) when an entity in it does not end: "*" bold,
+// "_" italic, "`" code, "```" pre and "[" a link's text, each up to its
+// closing partner ("]"; a "(url)" after it is not checked); nothing
+// nests, what is inside an entity is not parsed, and "\" escapes the
+// next marker outside one. It is "" when text parses.
+func markdownError(text string) string {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		var end string
+		switch c {
+		case '\\':
+			if i+1 < len(text) && strings.IndexByte("*_`[", text[i+1]) >= 0 {
+				i++
+			}
+			continue
+		case '*', '_':
+			end = string(c)
+		case '`':
+			end = "`"
+			if strings.HasPrefix(text[i:], "```") {
+				end = "```"
+			}
+		case '[':
+			end = "]"
+		default:
+			continue
+		}
+		j := strings.Index(text[i+len(end):], end)
+		if j < 0 {
+			return fmt.Sprintf("Bad Request: can't parse entities: Can't find end of the entity starting at byte offset %d", i)
+		}
+		i += len(end) + j + len(end) - 1 // the last byte of the closing marker
+	}
+	return ""
 }
 
 // decodeNotify reads and validates a send body; its error is the

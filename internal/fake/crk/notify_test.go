@@ -2,8 +2,10 @@ package crk
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -279,4 +281,96 @@ func jsonEqual(t *testing.T, got []byte, want string) bool {
 		t.Fatalf("want %s: %v", want, err)
 	}
 	return reflect.DeepEqual(g, w)
+}
+
+// TestRefuseMessages: sends whose title or body holds the substring are
+// refused for good, as {"ok":false} or as an API error; others pass;
+// clearing the rule lets them through.
+func TestRefuseMessages(t *testing.T) {
+	s := startGateway(t)
+	c := client(t, true)
+	send := func(title string) answer {
+		t.Helper()
+		return do(t, s, c, call{method: "POST", path: "/notifications/send", token: tokNotify,
+			body: `{"channel":"telegram","chatId":"` + chatA + `","title":"` + title + `","body":"B"}`})
+	}
+	s.RefuseMessages("poison", http.StatusOK, "Bad Request: message is too long")
+	for range 2 {
+		a := send("a poison pill")
+		var r notifyResponse
+		a.decode(t, &r)
+		if a.status != 200 || r.OK || r.Error != "Bad Request: message is too long" {
+			t.Fatalf("refused send: %d %s", a.status, a.body)
+		}
+	}
+	if a := send("fine"); a.status != 200 {
+		t.Fatalf("other send: %d %s", a.status, a.body)
+	}
+	s.RefuseMessages("poison", http.StatusUnprocessableEntity, "body: not allowed")
+	if a := send("poison"); a.status != 422 || a.apiError(t).Code != "validation_failed" || a.apiError(t).Message != "body: not allowed" {
+		t.Fatalf("422 refusal: %d %s", a.status, a.body)
+	}
+	s.RefuseMessages("", 0, "")
+	if a := send("poison"); a.status != 200 {
+		t.Fatalf("after clearing: %d %s", a.status, a.body)
+	}
+	var delivered []bool
+	for _, m := range s.Messages() {
+		delivered = append(delivered, m.Delivered)
+	}
+	if want := []bool{false, false, true, true}; !reflect.DeepEqual(delivered, want) {
+		t.Errorf("delivered %v, want %v", delivered, want)
+	}
+}
+
+// TestTelegramMarkdown: with TelegramMarkdown, a Telegram send with an
+// unbalanced Markdown marker in its title or body is refused as Telegram
+// refuses it; balanced, escaped or coded markers pass, and other channels
+// are not checked.
+func TestTelegramMarkdown(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		bad  int // byte offset of the entity that does not end; -1 when it parses
+	}{
+		{"plain text: (dtac) 3 passes.", -1},
+		{"*bold* and _italic_ and `code` and [link](https://x.example)", -1},
+		{"```\npre with * and _ inside\n```", -1},
+		{"`manage_call_recording` in code", -1},
+		{`escaped \* and \_ and \[`, -1},
+		{"token lacks manage_call_recording and manage_notifications", 44}, // the third _
+		{"5 * 3", 2},
+		{"an [unclosed link", 3},
+		{"a `code span", 2},
+		{"``` unclosed pre ``", 0},
+	} {
+		got := markdownError(tt.text)
+		want := ""
+		if tt.bad >= 0 {
+			want = fmt.Sprintf("Bad Request: can't parse entities: Can't find end of the entity starting at byte offset %d", tt.bad)
+		}
+		if got != want {
+			t.Errorf("markdownError(%q) = %q, want %q", tt.text, got, want)
+		}
+	}
+
+	s := startGateway(t)
+	c := client(t, true)
+	s.SetGatewayBehaviour(GatewayBehaviour{TelegramMarkdown: true})
+	for _, tt := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"channel":"telegram","chatId":"` + chatA + `","title":"T","body":"token_disabled"}`, false},
+		{`{"channel":"telegram","chatId":"` + chatA + `","title":"a *title","body":"B"}`, false},
+		{`{"channel":"telegram","chatId":"` + chatA + `","title":"T","body":"` + "`token_disabled`" + `"}`, true},
+		{`{"channel":"discord","webhookId":"` + hookA + `","title":"T","body":"token_disabled"}`, true},
+		{`{"channel":"in_app","title":"T","body":"token_disabled"}`, true},
+	} {
+		a := do(t, s, c, call{method: "POST", path: "/notifications/send", token: tokNotify, body: tt.body})
+		var r notifyResponse
+		a.decode(t, &r)
+		if a.status != 200 || r.OK != tt.ok || (!r.OK && !strings.HasPrefix(r.Error, "Bad Request: can't parse entities")) {
+			t.Errorf("%s: %d %s, want ok %v", tt.body, a.status, a.body, tt.ok)
+		}
+	}
 }
