@@ -59,6 +59,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.sendTestAlert, "send-test-alert", false, "with -test-connection: also send one test message through the CRK notification gateway")
+	fs.Usage = shortUsage(stderr)
+	if wantsHelp(args) {
+		printHelp(stdout, fs)
+		return exitOK
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

@@ -16,8 +16,8 @@ import (
 
 const accessToken = "eyJhbGciOi.eyJzdWIiOiJzeW5jZCJ9.c2lnbmF0dXJl"
 
-// tokenAnswer is a client-credentials answer with accessToken.
-const tokenAnswer = `{"token_type":"Bearer","expires_in":60,"access_token":"` + accessToken + `","refresh_token":null}`
+// tokenAnswerJSON is a client-credentials answer with accessToken.
+const tokenAnswerJSON = `{"token_type":"Bearer","expires_in":60,"access_token":"` + accessToken + `","refresh_token":null}`
 
 // TestGzipBombs: a listing page or a token answer that inflates far past
 // its bound is an error saying so, and is never held: what the process
@@ -40,7 +40,7 @@ func TestGzipBombs(t *testing.T) {
 					bomb.ServeHTTP(w, r)
 					return
 				}
-				_, _ = io.WriteString(w, tokenAnswer)
+				_, _ = io.WriteString(w, tokenAnswerJSON)
 			}))
 			t.Cleanup(srv.Close)
 			c := connect(t, srv.URL, clientConfig(), nil)
@@ -89,7 +89,7 @@ func TestRedirectNeverCarriesCredentials(t *testing.T) {
 					http.Redirect(w, r, plain.URL+r.URL.Path+"?leak=1", tc.code)
 					return
 				}
-				_, _ = io.WriteString(w, tokenAnswer)
+				_, _ = io.WriteString(w, tokenAnswerJSON)
 			}))
 			t.Cleanup(pbx.Close)
 			cfg := clientConfig()
@@ -128,7 +128,7 @@ func TestErrorDetailsAreScrubbed(t *testing.T) {
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/connect/token" {
-				_, _ = io.WriteString(w, tokenAnswer)
+				_, _ = io.WriteString(w, tokenAnswerJSON)
 				return
 			}
 			w.WriteHeader(http.StatusInternalServerError)

@@ -132,7 +132,7 @@ func (c *Connector) page(ctx context.Context, what, rawQuery string) (page, erro
 		}
 		return p, nil
 	case http.StatusBadRequest:
-		detail := c.errorDetail(resp)
+		detail, _ := c.errorDetail(resp)
 		if topTooLarge(detail) {
 			return page{}, &errTopTooLarge{msg: strings.TrimPrefix(detail, ": ")}
 		}
@@ -141,12 +141,12 @@ func (c *Connector) page(ctx context.Context, what, rawQuery string) (page, erro
 		drain(resp)
 		return page{}, fmt.Errorf("3cx: %s: %w", what, c.forbidden())
 	case http.StatusNotFound:
-		return page{}, fmt.Errorf("3cx: %s: 404%s: is THREECX_BASE_URL a 3CX V20 PBX with the XAPI enabled?", what, c.errorDetail(resp))
+		return page{}, fmt.Errorf("3cx: %s: 404%s: is THREECX_BASE_URL a 3CX V20 PBX with the XAPI enabled?", what, errorText(c.errorDetail(resp)))
 	case http.StatusGatewayTimeout:
 		drain(resp)
 		return page{}, fmt.Errorf("3cx: %s: the PBX timed out on the query (504 gateway timeout); it will be retried on a later pass", what)
 	}
-	return page{}, fmt.Errorf("3cx: %s: unexpected status %d%s", what, resp.StatusCode, c.errorDetail(resp))
+	return page{}, fmt.Errorf("3cx: %s: unexpected status %d%s", what, resp.StatusCode, errorText(c.errorDetail(resp)))
 }
 
 // odataTime writes t as an Edm.DateTimeOffset literal, in UTC, to the

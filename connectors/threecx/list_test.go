@@ -144,16 +144,21 @@ func TestListIncludeInternal(t *testing.T) {
 	}
 }
 
-func TestListNumericDnType(t *testing.T) {
-	srv := startFake(t, fake.Options{NumericDnType: true})
-	r := fake.NewRecording(9, base, "", 9) // CallType null: inferred from the DnTypes
-	srv.Add(r)
-	got, err := connect(t, srv.URL(), clientConfig(), nil).List(t.Context(), base, base.Add(time.Minute))
-	if err != nil || len(got) != 1 {
-		t.Fatalf("List = %v, %v", got, err)
-	}
-	if got[0].Invalid != nil || got[0].Direction != "in" || got[0].AgentNumber != *r.ToDn {
-		t.Errorf("null CallType with numeric DnTypes mapped to %+v", got[0])
+// TestListDnTypes: a null CallType is inferred from the DnTypes, int32 as
+// every swagger version has them, or enum names should a PBX send those.
+func TestListDnTypes(t *testing.T) {
+	for _, names := range []bool{false, true} {
+		srv := startFake(t, fake.Options{DnTypeNames: names})
+		r := fake.NewRecording(9, base, "", 9) // CallType null: inferred from the DnTypes
+		r.ToCallerNumber = nil                 // not "Ext.…": the DnType alone tells
+		srv.Add(r)
+		got, err := connect(t, srv.URL(), clientConfig(), nil).List(t.Context(), base, base.Add(time.Minute))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("List = %v, %v", got, err)
+		}
+		if got[0].Invalid != nil || got[0].Direction != "in" || got[0].AgentNumber != *r.ToDn {
+			t.Errorf("names=%v: null CallType mapped to %+v", names, got[0])
+		}
 	}
 }
 

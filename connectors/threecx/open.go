@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,9 @@ var (
 //
 // An empty body means the file is not written yet (ErrNotReady), as does a
 // body that ends before its Content-Length (the error then comes from
-// Read). A 404 means the file is archived or deleted at the PBX (ErrGone).
+// Read). A 404, or a 4xx whose error names WARNINGS.XAPI.FILE_NOT_FOUND
+// (or NOT_FOUND), means the file is archived or deleted at the PBX
+// (ErrGone), not something to retry.
 // The PBX may take up to the header timeout (120 s) to start answering,
 // and as long again between two reads of the body; otherwise the caller's
 // context alone bounds the transfer.
@@ -68,7 +71,11 @@ func (c *Connector) audio(ctx context.Context, resp *http.Response, id string, c
 	case http.StatusForbidden:
 		return nil, c.forbidden()
 	default:
-		return nil, fmt.Errorf("unexpected status %d%s", resp.StatusCode, c.errorDetail(resp))
+		detail, warnings := c.errorDetail(resp)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && slices.ContainsFunc(warnings, fileGone) {
+			return nil, fmt.Errorf("the PBX has no file for it (%d%s: archived or deleted): %w", resp.StatusCode, detail, connectors.ErrGone)
+		}
+		return nil, fmt.Errorf("unexpected status %d%s", resp.StatusCode, detail)
 	}
 	// Sniff the first bytes without holding more of the file.
 	var head [4]byte
@@ -99,6 +106,12 @@ func (c *Connector) audio(ctx context.Context, resp *http.Response, id string, c
 		Size:        resp.ContentLength,
 		ContentType: ct,
 	}, nil
+}
+
+// fileGone tells whether an XAPI warning says the recording or its file
+// does not exist.
+func fileGone(warning string) bool {
+	return warning == "FILE_NOT_FOUND" || warning == "NOT_FOUND" || warning == "RECORDING_NOT_FOUND"
 }
 
 // audioType is the served type when it is audio/*; otherwise audio/wav (the

@@ -207,6 +207,10 @@ func (m mapper) recording(p *pbxRecording, id int64) (rec connectors.Recording, 
 		problems = append(problems, "no StartTime")
 	case !startOK:
 		problems = append(problems, fmt.Sprintf("StartTime %q is not a date-time", truncate(p.StartTime.s, 40)))
+	case !start.After(unixEpoch):
+		// The swagger's own example is .NET's minimum date,
+		// 0001-01-01T00:00:00.0000000+00:00: a placeholder, never a call.
+		problems = append(problems, fmt.Sprintf("StartTime %q is not a real call time (zero or before 1970)", truncate(p.StartTime.s, 40)))
 	default:
 		rec.CallAt = start.In(m.loc)
 		if end, ok := parseTime(p.EndTime); ok && end.After(start) {
@@ -249,6 +253,10 @@ func (m mapper) recording(p *pbxRecording, id int64) (rec connectors.Recording, 
 	}
 	return rec, internal
 }
+
+// unixEpoch is the earliest StartTime taken for a call: anything at or
+// before it is a zero or placeholder value.
+var unixEpoch = time.Unix(0, 0).UTC()
 
 // parseTime reads an Edm.DateTimeOffset ("2026-05-20T01:14:00Z", with
 // fractional seconds or an offset); one without an offset is taken as UTC.

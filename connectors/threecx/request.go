@@ -75,3 +75,6 @@ func (c *Connector) forbidden() error {
 	return fmt.Errorf("403 forbidden: the API client's role is too low to read recordings; give it the System Owner role in a department "+
 		"(admin console → Integrations → API): %w", connectors.ErrForbidden)
 }
+
+// errorText is errorDetail's message alone.
+func errorText(detail string, _ []string) string { return detail }

@@ -53,17 +53,18 @@ func simulate(tb testing.TB, unit time.Duration, noExp bool, span, step time.Dur
 
 // tokenScenarios are the 2-hour runs: expires_in=60 meaning minutes or
 // seconds, with and without the JWT's exp claim, and the log-ins expected
-// with a renewal at 80% of the lifetime the connector believes.
+// with a renewal at 90% of the lifetime the connector believes, lazily (at
+// the first request after it).
 var tokenScenarios = []struct {
 	name   string
 	unit   time.Duration
 	noExp  bool
 	logins int // over 2h
 }{
-	{"minutes/exp", time.Minute, false, 3},    // 60 min tokens renewed every 48 min
-	{"seconds/exp", time.Second, false, 150},  // 60 s tokens renewed every 48 s
-	{"minutes/noexp", time.Minute, true, 150}, // 60 read as seconds: 50× more than needed, never a 401
-	{"seconds/noexp", time.Second, true, 150},
+	{"minutes/exp", time.Minute, false, 3},   // 60 min tokens renewed after 54 min
+	{"seconds/exp", time.Second, false, 75},  // 60 s tokens renewed after 54 s: every other 48 s step
+	{"minutes/noexp", time.Minute, true, 75}, // 60 read as seconds: 50× more than needed, never a 401
+	{"seconds/noexp", time.Second, true, 75},
 }
 
 // TestTokenRequests2h simulates two hours of two concurrent callers with a

@@ -126,16 +126,27 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		c.now = time.Now
 	}
 	c.top.Store(int64(cfg.PageSize))
-	login := c.clientLogin
+	login, refresh := c.clientLogin, (func(context.Context, *token) (*token, error))(nil)
 	if user {
-		login = c.userLogin
+		login, refresh = c.userLogin, c.refreshToken
 	}
-	c.tokens = newTokenSource(login, c.now)
+	c.tokens = newTokenSource(login, refresh, c.now, c.log)
 	return c, nil
 }
 
 // Name is "3cx".
 func (c *Connector) Name() string { return "3cx" }
+
+// Logins counts the full sign-ins this connector has sent to the PBX
+// (POST /connect/token with client credentials, or GetAccessToken),
+// whatever their answer; refreshes are not among them. 3CX's anti-hacking
+// protection counts sign-ins and can block the caller's address: this is
+// the number to watch (syncd_source_logins_total).
+func (c *Connector) Logins() uint64 { return c.tokens.logins.Load() }
+
+// Refreshes counts the refresh-token requests this connector has sent
+// (user log-ins only; an API client gets no refresh token).
+func (c *Connector) Refreshes() uint64 { return c.tokens.refreshes.Load() }
 
 // DataID is a 3CX recording's id at CRK: "3cx-<host>-<Id>", host being
 // BaseURL's host name in lower case, without a port: a PBX moved to

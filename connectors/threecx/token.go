@@ -4,34 +4,67 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// token is an access token and when to stop using it.
+// token is an access token and when to stop using it, with the refresh
+// token a user log-in returned (none for an API client).
 type token struct {
 	value     string
 	refreshAt time.Time // renew from here on, before it expires
 	expires   time.Time
+	// refresh is the refresh token ("" when none), sent back as the
+	// refreshCookie cookie and the refresh_token form field.
+	refresh       string
+	refreshCookie string
 }
 
-// tokenSource hands out the current access token and renews it, one log-in
-// at a time: 3CX keeps one valid token per client, so a second log-in in
-// flight would revoke the token the first one returns.
+// Refresh tokens that keep failing are not tried again for a while: a
+// failed refresh may count as a failed sign-in against 3CX's
+// anti-hacking limit, and each one costs a request before the full
+// sign-in anyway.
+const (
+	maxRefreshFailures = 3
+	refreshPause       = 6 * time.Hour
+	unsupportedPause   = 24 * time.Hour
+)
+
+// errRefreshUnsupported is a PBX answering unsupported_grant_type to a
+// refresh.
+var errRefreshUnsupported = errors.New("the PBX does not support refresh tokens (unsupported_grant_type)")
+
+// tokenSource hands out the current access token and renews it, one
+// renewal at a time: 3CX keeps one valid token per client, so a second
+// log-in in flight would revoke the token the first one returns. It
+// renews only when a request needs a token (no background renewal): with
+// the refresh token when the current one has one, else, or when that
+// fails, by a full sign-in.
 type tokenSource struct {
-	login func(ctx context.Context) (*token, error)
-	now   func() time.Time
-	sem   chan struct{} // holds the one log-in in flight
+	login   func(ctx context.Context) (*token, error)
+	refresh func(ctx context.Context, old *token) (*token, error) // nil: never
+	now     func() time.Time
+	log     *slog.Logger
+	sem     chan struct{} // holds the one renewal in flight
+
+	// Guarded by sem.
+	refreshFailures int       // in a row
+	refreshOffUntil time.Time // no refresh tried before this
 
 	mu  sync.Mutex
 	cur *token
+
+	logins    atomic.Uint64 // full sign-in requests sent
+	refreshes atomic.Uint64 // refresh requests sent
 }
 
-func newTokenSource(login func(context.Context) (*token, error), now func() time.Time) *tokenSource {
-	return &tokenSource{login: login, now: now, sem: make(chan struct{}, 1)}
+func newTokenSource(login func(context.Context) (*token, error), refresh func(context.Context, *token) (*token, error), now func() time.Time, log *slog.Logger) *tokenSource {
+	return &tokenSource{login: login, refresh: refresh, now: now, log: log, sem: make(chan struct{}, 1)}
 }
 
 func (s *tokenSource) current() *token {
@@ -40,8 +73,8 @@ func (s *tokenSource) current() *token {
 	return s.cur
 }
 
-// get returns the current token, logging in first when there is none or it
-// is due for renewal.
+// get returns the current token, renewing it first when there is none or
+// it is due for renewal.
 func (s *tokenSource) get(ctx context.Context) (*token, error) {
 	if t := s.current(); t != nil && s.now().Before(t.refreshAt) {
 		return t, nil
@@ -49,9 +82,9 @@ func (s *tokenSource) get(ctx context.Context) (*token, error) {
 	return s.renew(ctx, nil)
 }
 
-// renew logs in again, unless, by the time this caller's turn comes, the
-// current token is a fresh one other than stale (the token the PBX just
-// refused): then another caller has renewed it already.
+// renew gets a new token, unless, by the time this caller's turn comes,
+// the current token is a fresh one other than stale (the token the PBX
+// just refused): then another caller has renewed it already.
 func (s *tokenSource) renew(ctx context.Context, stale *token) (*token, error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -59,17 +92,60 @@ func (s *tokenSource) renew(ctx context.Context, stale *token) (*token, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
-	if t := s.current(); t != nil && t != stale && s.now().Before(t.refreshAt) {
+	old := s.current()
+	if old != nil && old != stale && s.now().Before(old.refreshAt) {
+		return old, nil
+	}
+	if t, ok := s.tryRefresh(ctx, old); ok {
 		return t, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.logins.Add(1)
 	t, err := s.login(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.set(t)
+	return t, nil
+}
+
+// tryRefresh renews old with its refresh token, when it has one and
+// refreshing has not been failing. A failure is logged, not returned: the
+// caller signs in instead.
+func (s *tokenSource) tryRefresh(ctx context.Context, old *token) (*token, bool) {
+	if s.refresh == nil || old == nil || old.refresh == "" || s.now().Before(s.refreshOffUntil) {
+		return nil, false
+	}
+	s.refreshes.Add(1)
+	t, err := s.refresh(ctx, old)
+	if err == nil {
+		s.refreshFailures = 0
+		s.set(t)
+		return t, true
+	}
+	if ctx.Err() != nil {
+		return nil, false
+	}
+	s.refreshFailures++
+	switch {
+	case errors.Is(err, errRefreshUnsupported):
+		s.refreshOffUntil = s.now().Add(unsupportedPause)
+		s.log.Info("3cx does not refresh tokens; signing in instead", "err", err, "retry_after", unsupportedPause)
+	case s.refreshFailures >= maxRefreshFailures:
+		s.refreshOffUntil, s.refreshFailures = s.now().Add(refreshPause), 0
+		s.log.Warn("3cx refused the refresh token several times in a row; signing in instead for a while", "err", err, "retry_after", refreshPause)
+	default:
+		s.log.Info("3cx refused the refresh token; signing in again", "err", err)
+	}
+	return nil, false
+}
+
+func (s *tokenSource) set(t *token) {
 	s.mu.Lock()
 	s.cur = t
 	s.mu.Unlock()
-	return t, nil
 }
 
 // Token lifetimes outside (0, maxLifetime] are not believed.
@@ -79,8 +155,9 @@ const maxLifetime = 24 * time.Hour
 // 3CX 20.0.9 and seconds from it, so it is not trusted: the JWT's own exp
 // claim is, when present and sane (as exp−iat when iat is there too, which
 // is immune to clock skew); otherwise expires_in is read as seconds, the
-// shorter reading (60 when missing). It renews at 80% of the lifetime, and
-// at least min(5s, half of it) before expiry.
+// shorter reading (60 when missing). It is used until 90% of the lifetime
+// (renewed lazily, when a request needs it past that), and renewed at
+// least min(5s, half of it) before expiry.
 func newToken(access string, expiresIn float64, issued time.Time, log *slog.Logger) *token {
 	life, from := jwtLifetime(access, issued)
 	if life == 0 {
@@ -90,7 +167,7 @@ func newToken(access string, expiresIn float64, issued time.Time, log *slog.Logg
 			life = time.Duration(expiresIn * float64(time.Second))
 		}
 	}
-	margin := life / 5
+	margin := life / 10
 	if floor := min(5*time.Second, life/2); margin < floor {
 		margin = floor
 	}

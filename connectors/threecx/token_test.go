@@ -4,7 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -46,8 +49,9 @@ func TestTokenLifetime(t *testing.T) {
 			if got := tok.expires.Sub(now); got != tc.life {
 				t.Errorf("lifetime %v, want %v", got, tc.life)
 			}
-			if got, want := tok.refreshAt.Sub(now), tc.life*4/5; got != want {
-				t.Errorf("renews after %v, want %v (80%%)", got, want)
+			margin := max(tc.life/10, min(5*time.Second, tc.life/2))
+			if got, want := tok.refreshAt.Sub(now), tc.life-margin; got != want {
+				t.Errorf("renews after %v, want %v (90%%, at least 5 s before)", got, want)
 			}
 		})
 	}
@@ -58,9 +62,9 @@ func TestTokenRenewalMargin(t *testing.T) {
 	for _, tc := range []struct {
 		life, renewAfter time.Duration
 	}{
-		{time.Hour, 48 * time.Minute},
-		{60 * time.Second, 48 * time.Second},
-		{20 * time.Second, 15 * time.Second}, // 20% is 4s: at least 5s before
+		{time.Hour, 54 * time.Minute},
+		{60 * time.Second, 54 * time.Second},
+		{20 * time.Second, 15 * time.Second}, // 10% is 2s: at least 5s before
 		{6 * time.Second, 3 * time.Second},   // at least half when that is less than 5s
 	} {
 		tok := newToken(jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, now.Unix(), now.Add(tc.life).Unix())), 0, now, slog.New(slog.DiscardHandler))
@@ -70,19 +74,30 @@ func TestTokenRenewalMargin(t *testing.T) {
 	}
 }
 
+// TestLoginRefused: every refusal answer seen or assumed is ErrAuth with a
+// message saying what to check, and only a TwoFactorAuth object is called
+// a second factor.
 func TestLoginRefused(t *testing.T) {
-	srv := startFake(t, fake.Options{})
+	std := fake.Options{}
+	other := fake.Options{WrongPassword: fake.WrongPasswordAuthFailed, BadClient: fake.BadClient400}
 	for _, tc := range []struct {
 		name string
+		opts fake.Options
 		cfg  Config
 		says []string
+		not  []string
 	}{
-		{"wrong client secret", Config{ClientID: clientID, ClientSecret: wrongSecret}, []string{"THREECX_CLIENT_ID", "401"}},
-		{"unknown client", Config{ClientID: "nobody", ClientSecret: clientSecret}, []string{"THREECX_CLIENT_SECRET"}},
-		{"wrong user password", Config{Username: userName, Password: wrongSecret}, []string{"THREECX_PASSWORD", "401"}},
-		{"user needing MFA", Config{Username: mfaUser, Password: userPassword}, []string{"TwoFactorRequired", "create an API client", "Integrations → API", "THREECX_CLIENT_ID/THREECX_CLIENT_SECRET"}},
+		{"wrong client secret, 401", std, Config{ClientID: clientID, ClientSecret: wrongSecret}, []string{"THREECX_CLIENT_ID", "401", "unauthorized"}, nil},
+		{"unknown client, 401", std, Config{ClientID: "nobody", ClientSecret: clientSecret}, []string{"THREECX_CLIENT_SECRET"}, nil},
+		{"wrong client secret, 400 invalid_client", other, Config{ClientID: clientID, ClientSecret: wrongSecret}, []string{"THREECX_CLIENT_ID", "400", "invalid_client"}, nil},
+		{"wrong user password, 401", std, Config{Username: userName, Password: wrongSecret}, []string{"THREECX_PASSWORD", "401"}, nil},
+		{"wrong user password, 200 AuthFailed", other, Config{Username: userName, Password: wrongSecret},
+			[]string{"THREECX_USERNAME and THREECX_PASSWORD", "wrong username or password", `Status "AuthFailed"`}, []string{"second factor", "API client"}},
+		{"user needing MFA", std, Config{Username: mfaUser, Password: userPassword},
+			[]string{"second factor", `"Type":"Email"`, "create an API client", "Integrations → API", "THREECX_CLIENT_ID/THREECX_CLIENT_SECRET"}, []string{"wrong username"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			srv := startFake(t, tc.opts)
 			err := connect(t, srv.URL(), tc.cfg, nil).Check(t.Context())
 			if !errors.Is(err, connectors.ErrAuth) {
 				t.Fatalf("Check = %v, want ErrAuth", err)
@@ -93,10 +108,53 @@ func TestLoginRefused(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, s)
 				}
 			}
+			for _, s := range tc.not {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q says %q", err, s)
+				}
+			}
 			for _, s := range secrets {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("error %q contains a secret", err)
 				}
+			}
+		})
+	}
+}
+
+// TestUserLoginAnswers decodes GetAccessToken answers of every shape.
+func TestUserLoginAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		ok, auth   bool
+		says       string
+	}{
+		{"success with TwoFactorAuth null", `{"Status":"AuthSuccess","Token":{"token_type":"Bearer","expires_in":60,"access_token":"a.b.c","refresh_token":"r"},"TwoFactorAuth":null}`, 200, true, false, ""},
+		{"success without TwoFactorAuth", `{"Status":"AuthSuccess","Token":{"access_token":"a.b.c","expires_in":3600}}`, 200, true, false, ""},
+		{"AuthFailed, nulls", `{"Status":"AuthFailed","Token":null,"TwoFactorAuth":null}`, 200, false, true, "wrong username or password"},
+		{"AuthFailed, nothing else", `{"Status":"AuthFailed"}`, 200, false, true, "wrong username or password"},
+		{"another status", `{"Status":"UserLocked","Token":null}`, 200, false, true, `Status "UserLocked"`},
+		{"second factor", `{"Status":"AuthFailed","Token":null,"TwoFactorAuth":{"Type":"Email"}}`, 200, false, true, "second factor"},
+		{"AuthSuccess without a token", `{"Status":"AuthSuccess","Token":null}`, 200, false, false, "without an access token"},
+		{"401 with a body", `{"Status":"AuthFailed"}`, 401, false, true, "401"},
+		{"HTML", `<html>maintenance</html>`, 200, false, false, "reading the answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pbx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer pbx.Close()
+			cfg := userConfig()
+			cfg.BaseURL = pbx.URL
+			c, _ := New(cfg, connectDeps())
+			tok, err := c.userLogin(t.Context())
+			switch {
+			case tc.ok && (err != nil || tok.value != "a.b.c"):
+				t.Fatalf("userLogin = %v, %v", tok, err)
+			case !tc.ok && (err == nil || errors.Is(err, connectors.ErrAuth) != tc.auth || !strings.Contains(err.Error(), tc.says)):
+				t.Fatalf("userLogin = %v; want an error saying %q, ErrAuth %v", err, tc.says, tc.auth)
 			}
 		})
 	}
@@ -145,7 +203,7 @@ func TestNewValidates(t *testing.T) {
 
 // TestTokenRenewedBeforeExpiry runs with a fake clock shared by the PBX and
 // the connector: in both units of expires_in, normal work never meets a
-// 401, and the token is renewed once 80% of its real life has passed.
+// 401, and the token is renewed once 90% of its real life has passed.
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -170,15 +228,15 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 				}
 			}
 			list()
-			clock.Advance(tc.life * 79 / 100)
+			clock.Advance(tc.life * 89 / 100)
 			list()
 			if n := srv.TokenRequests(); n != 1 {
-				t.Fatalf("%d log-ins before 80%% of the token's life, want 1", n)
+				t.Fatalf("%d log-ins before 90%% of the token's life, want 1", n)
 			}
 			clock.Advance(tc.life * 2 / 100)
 			list()
 			if n := srv.TokenRequests(); n != 2 {
-				t.Fatalf("%d log-ins after 80%% of the token's life, want 2", n)
+				t.Fatalf("%d log-ins after 90%% of the token's life, want 2", n)
 			}
 			if n := srv.Unauthorized(); n != 0 {
 				t.Errorf("%d requests met a 401 in normal work", n)
@@ -205,7 +263,9 @@ func TestTokenRenewedOnceOn401(t *testing.T) {
 }
 
 // TestOneLoginAtATime has 16 callers find no token, then a revoked one,
-// then an expired one: each time exactly one log-in, never two at once.
+// then an expired one: each time exactly one token granted (a user's
+// revoked refresh token fails first, then it signs in; its expired access
+// token is refreshed), never two requests at once.
 func TestOneLoginAtATime(t *testing.T) {
 	for _, cfg := range []Config{clientConfig(), userConfig()} {
 		clock := fakeclock.New(base)
@@ -229,8 +289,8 @@ func TestOneLoginAtATime(t *testing.T) {
 					t.Fatalf("%s: %v", stage, err)
 				}
 			}
-			if n := srv.TokenRequests(); n != wantLogins {
-				t.Errorf("%s: %d log-ins in all, want %d", stage, n, wantLogins)
+			if n := srv.Grants(); n != wantLogins {
+				t.Errorf("%s: %d tokens granted in all, want %d", stage, n, wantLogins)
 			}
 		}
 		burst("no token yet", 1)

@@ -11,16 +11,17 @@ import (
 
 // download serves GET /xapi/v1/Recordings/Pbx.DownloadRecording(recId=<Id>)
 // by the recording's DownloadState, streaming the generated audio. A
-// malformed argument or an unknown id answers 404, as 3CX does; so does
-// Recordings/<anything else>.
+// malformed argument answers 404, as 3CX does; so does
+// Recordings/<anything else>. An unknown id or an Archived file answers as
+// Options.MissingFile says.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.authorize(w, r)
-	if !ok || !mayReadRecordings(w, g) {
+	if !ok || !s.mayReadRecordings(w, g) {
 		return
 	}
 	id, ok := downloadArg(r.PathValue("function"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "404", "No HTTP resource was found that matches the request URI, or its function arguments are not valid.")
+		s.writeError(w, http.StatusNotFound, "No HTTP resource was found that matches the request URI, or its function arguments are not valid.")
 		return
 	}
 	s.mu.RLock()
@@ -32,7 +33,14 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.RUnlock()
 	if !found || state == Archived {
-		writeError(w, http.StatusNotFound, "404", "Recording "+strconv.Itoa(int(id))+" was not found.")
+		switch s.opts.MissingFile {
+		case MissingFile400:
+			s.writeError(w, http.StatusBadRequest, "WARNINGS.XAPI.FILE_NOT_FOUND")
+		case MissingFile400NotFound:
+			s.writeError(w, http.StatusBadRequest, "WARNINGS.XAPI.NOT_FOUND")
+		default:
+			s.writeError(w, http.StatusNotFound, "Recording "+strconv.Itoa(int(id))+" was not found.")
+		}
 		return
 	}
 	h := w.Header()

@@ -128,19 +128,25 @@ func (n *litNode) typ() kind   { return n.v.kind }
 const maxDepth = 100
 
 type parser struct {
-	src   string
-	toks  []token
-	i     int
-	depth int
+	src    string
+	toks   []token
+	i      int
+	depth  int
+	update int // properties newer than 20.0.<update> are unknown
 }
 
-// parseFilter parses a $filter value into a boolean expression.
-func parseFilter(s string) (node, error) {
+// parseFilter parses a $filter value into a boolean expression, knowing
+// every property.
+func parseFilter(s string) (node, error) { return parseFilterAt(s, latest) }
+
+// parseFilterAt parses a $filter value as 20.0.<update> does: a property
+// that version lacks is unknown.
+func parseFilterAt(s string, update int) (node, error) {
 	toks, err := lex(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: s, toks: toks}
+	p := &parser{src: s, toks: toks, update: update}
 	n, err := p.or()
 	if err != nil {
 		return nil, err
@@ -321,7 +327,7 @@ func (p *parser) word(t token) (node, error) {
 		case "and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le":
 			return nil, syntaxErr("Expression expected at position %d in '%s'.", t.pos, p.src)
 		}
-		f, ok := fieldByName(w)
+		f, ok := fieldAt(w, p.update)
 		if !ok {
 			return nil, syntaxErr("Could not find a property named '%s' on type 'Pbx.Recording'.", w)
 		}
@@ -447,44 +453,56 @@ func compareValues(a, b value) int {
 	return 0
 }
 
-// startBounds finds the StartTime range the top-level conjunction of n
-// implies, so that a query can binary-search instead of scanning. The
-// range is a superset: the whole predicate is still evaluated on it.
+// startBounds finds the StartTime range n implies, so that a query can
+// binary-search instead of scanning: through "and" (the tighter bound) and
+// "or" (the looser, when both sides bound), as in a keyset query's
+// "StartTime gt X or (StartTime eq X and Id gt N)". The range is a
+// superset: the whole predicate is still evaluated on it.
 func startBounds(n node) (lo, hi *time.Time) {
-	var walk func(n node)
-	walk = func(n node) {
-		b, ok := n.(*binNode)
-		if !ok {
-			return
-		}
-		if b.op == "and" {
-			walk(b.l)
-			walk(b.r)
-			return
-		}
-		op := b.op
-		f, okF := b.l.(*fieldNode)
-		l, okL := b.r.(*litNode)
-		if !okF || !okL {
-			f, okF = b.r.(*fieldNode)
-			l, okL = b.l.(*litNode)
-			op = map[string]string{"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq"}[op]
-		}
-		if !okF || !okL || f.f.name != "StartTime" || l.v.kind != kindTime {
-			return
-		}
-		t := l.v.t
-		if op == "gt" || op == "ge" || op == "eq" {
-			if lo == nil || t.After(*lo) {
-				lo = &t
-			}
-		}
-		if op == "lt" || op == "le" || op == "eq" {
-			if hi == nil || t.Before(*hi) {
-				hi = &t
-			}
-		}
+	b, ok := n.(*binNode)
+	if !ok {
+		return nil, nil
 	}
-	walk(n)
-	return lo, hi
+	switch b.op {
+	case "and", "or":
+		llo, lhi := startBounds(b.l)
+		rlo, rhi := startBounds(b.r)
+		pick := func(x, y *time.Time, later bool) *time.Time {
+			switch {
+			case x == nil && b.op == "and":
+				return y
+			case y == nil && b.op == "and":
+				return x
+			case x == nil || y == nil:
+				return nil
+			case x.After(*y) == later:
+				return x
+			}
+			return y
+		}
+		// "and": the later lower bound and the earlier upper one; "or":
+		// the earlier lower bound and the later upper one.
+		return pick(llo, rlo, b.op == "and"), pick(lhi, rhi, b.op == "or")
+	}
+	op := b.op
+	f, okF := b.l.(*fieldNode)
+	l, okL := b.r.(*litNode)
+	if !okF || !okL {
+		f, okF = b.r.(*fieldNode)
+		l, okL = b.l.(*litNode)
+		op = map[string]string{"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq"}[op]
+	}
+	if !okF || !okL || f.f.name != "StartTime" || l.v.kind != kindTime {
+		return nil, nil
+	}
+	t := l.v.t
+	switch op {
+	case "gt", "ge":
+		return &t, nil
+	case "lt", "le":
+		return nil, &t
+	case "eq":
+		return &t, &t
+	}
+	return nil, nil
 }

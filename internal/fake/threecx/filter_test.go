@@ -47,7 +47,7 @@ func TestFilterEvaluates(t *testing.T) {
 		{"IsArchived", nil},
 		{"not IsArchived", []int32{1, 2, 3, 4}},
 		{"Id gt 1 eq true", []int32{2, 3, 4}}, // relational binds tighter than equality
-		{"FromDnType eq 'Extension' and ToDnType eq 'Extension'", []int32{3}},
+		{"FromDnType eq 0 and ToDnType eq 0", []int32{3}},
 		{"true", []int32{1, 2, 3, 4}},
 	} {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -152,7 +152,10 @@ func TestStartBounds(t *testing.T) {
 		{"StartTime ge 2026-05-20T01:00:00Z and StartTime lt 2026-05-20T02:00:00Z and CallType ne 'Local'", &t1, &t2},
 		{"2026-05-20T01:00:00Z le StartTime", &t1, nil},
 		{"StartTime eq 2026-05-20T01:00:00Z", &t1, &t1},
-		{"StartTime ge 2026-05-20T01:00:00Z or Id eq 1", nil, nil}, // an or: no bound
+		{"StartTime ge 2026-05-20T01:00:00Z or Id eq 1", nil, nil}, // an or with an unbounded side: no bound
+		{"StartTime ge 2026-05-20T01:00:00Z and StartTime lt 2026-05-20T02:00:00Z and (StartTime gt 2026-05-20T01:00:00Z or (StartTime eq 2026-05-20T01:00:00Z and Id gt 7))", &t1, &t2}, // a keyset page
+		{"StartTime ge 2026-05-20T02:00:00Z or StartTime eq 2026-05-20T01:00:00Z", &t1, nil},
+		{"StartTime lt 2026-05-20T01:00:00Z or StartTime le 2026-05-20T02:00:00Z", nil, &t2},
 		{"not (StartTime lt 2026-05-20T01:00:00Z)", nil, nil},
 	} {
 		n, err := parseFilter(tc.filter)

@@ -24,7 +24,7 @@ var dids = []string{"6621055500", "6621055501", "6627120000"}
 
 // NewRecording returns recording id starting at start, filled the way a real
 // PBX fills it, deterministically from seed: internal parties as
-// "Ext.1xx" with DnType Extension, the external party's number as the
+// "Ext.1xx" with DnType 0 (extension), the external party's number as the
 // carrier presents it (local "08…"/"02…" form, or "66…" without "+"), the
 // DID without "+", a relative RecordingUrl, null where real data has nulls
 // (CRM contacts, Transcription, Summary, SentimentScore, ArchivedUrl, …),
@@ -56,8 +56,8 @@ func NewRecording(id int32, start time.Time, callType string, seed uint64) Recor
 	}
 	did := dids[next(len(dids))]
 
-	ext := party{dn: agentExt, dnType: "Extension", caller: "Ext." + agentExt, name: agent}
-	external := party{dn: trunkDn, dnType: "ExternalLine", caller: customer, name: customer}
+	ext := party{dn: agentExt, dnType: DnExtension, caller: "Ext." + agentExt, name: agent}
+	external := party{dn: trunkDn, dnType: DnExternalLine, caller: customer, name: customer}
 	from, to := external, ext
 	from.did = did
 	other := customer
@@ -66,7 +66,7 @@ func NewRecording(id int32, start time.Time, callType string, seed uint64) Recor
 		from, to = ext, external
 	case Local:
 		peerExt := fmt.Sprintf("1%02d", 20+next(19))
-		from, to = ext, party{dn: peerExt, dnType: "Extension", caller: "Ext." + peerExt, name: agents[next(len(agents))]}
+		from, to = ext, party{dn: peerExt, dnType: DnExtension, caller: "Ext." + peerExt, name: agents[next(len(agents))]}
 		other = peerExt
 	}
 
@@ -101,7 +101,10 @@ func NewRecording(id int32, start time.Time, callType string, seed uint64) Recor
 	return r
 }
 
-type party struct{ dn, dnType, caller, name, did string }
+type party struct {
+	dn, caller, name, did string
+	dnType                int32
+}
 
 // SampleDay returns n recordings (Ids 1…n) spread over the business hours
 // (08:00–18:00) of day's date in day's location, in order: about half

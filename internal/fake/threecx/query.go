@@ -39,13 +39,18 @@ type orderKey struct {
 
 // recordings serves GET /xapi/v1/Recordings.
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
+	if f := s.opts.BeforeListing; f != nil {
+		f(int(s.listings.Add(1)))
+	} else {
+		s.listings.Add(1)
+	}
 	g, ok := s.authorize(w, r)
-	if !ok || !mayReadRecordings(w, g) {
+	if !ok || !s.mayReadRecordings(w, g) {
 		return
 	}
 	q, qerr := s.parseQuery(r.URL.Query())
 	if qerr != nil {
-		writeError(w, qerr.status, strconv.Itoa(qerr.status), qerr.msg)
+		s.writeError(w, qerr.status, qerr.msg)
 		return
 	}
 	var body []byte
@@ -79,7 +84,7 @@ func (s *Server) parseQuery(v url.Values) (*query, *queryError) {
 		}
 	}
 	if f := v.Get("$filter"); v.Has("$filter") && !s.opts.IgnoreFilter {
-		n, err := parseFilter(f)
+		n, err := parseFilterAt(f, s.update)
 		if err != nil {
 			return nil, err.(*queryError)
 		}
@@ -87,7 +92,7 @@ func (s *Server) parseQuery(v url.Values) (*query, *queryError) {
 		q.lo, q.hi = startBounds(n)
 	}
 	if v.Has("$orderby") {
-		if err := q.parseOrderBy(v.Get("$orderby")); err != nil {
+		if err := q.parseOrderBy(v.Get("$orderby"), s.update); err != nil {
 			return nil, err
 		}
 	}
@@ -121,20 +126,20 @@ func (s *Server) parseQuery(v url.Values) (*query, *queryError) {
 		}
 	}
 	if v.Has("$select") {
-		if err := q.parseSelect(v.Get("$select")); err != nil {
+		if err := q.parseSelect(v.Get("$select"), s.update); err != nil {
 			return nil, err
 		}
 	}
 	return q, nil
 }
 
-func (q *query) parseOrderBy(s string) *queryError {
+func (q *query) parseOrderBy(s string, update int) *queryError {
 	for item := range strings.SplitSeq(s, ",") {
 		words := strings.Fields(item)
 		if len(words) == 0 || len(words) > 2 {
 			return syntaxErr("Syntax error at '%s' in $orderby '%s'.", item, s)
 		}
-		f, ok := fieldByName(words[0])
+		f, ok := fieldAt(words[0], update)
 		if !ok {
 			return syntaxErr("Could not find a property named '%s' on type 'Pbx.Recording'.", words[0])
 		}
@@ -158,7 +163,7 @@ func (q *query) parseOrderBy(s string) *queryError {
 	return nil
 }
 
-func (q *query) parseSelect(s string) *queryError {
+func (q *query) parseSelect(s string, update int) *queryError {
 	q.sel = make([]bool, len(fields))
 	var names []string
 	for item := range strings.SplitSeq(s, ",") {
@@ -167,7 +172,7 @@ func (q *query) parseSelect(s string) *queryError {
 			q.sel, q.selNames = nil, ""
 			return nil
 		}
-		idx := slices.IndexFunc(fields, func(f field) bool { return f.name == name })
+		idx := slices.IndexFunc(fields, func(f field) bool { return f.name == name && f.since <= update })
 		if idx < 0 {
 			return syntaxErr("Could not find a property named '%s' on type 'Pbx.Recording'.", name)
 		}
@@ -207,7 +212,7 @@ func (s *Server) page(recs []*Recording, q *query) (body []byte, tooLarge bool) 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendRecord(b, r, q.sel, s.opts.NumericDnType)
+		b = appendRecord(b, r, q.sel, shape{update: s.update, sendNulls: s.opts.SendNulls, dnTypeNames: s.opts.DnTypeNames})
 	}
 	return append(b, "]}"...), false
 }

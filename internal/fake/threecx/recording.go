@@ -31,21 +31,22 @@ const (
 )
 
 // Recording is one Pbx.Recording as XAPI serves it. Every field but ID is
-// nullable: a nil pointer is served as JSON null, never left out.
+// nullable: a nil pointer is left out of the JSON, as a real 20.0.9 does
+// (or served as null with Options.SendNulls).
 type Recording struct {
 	ID                  int32      `json:"Id"`
 	StartTime           *time.Time `json:"StartTime"`
 	EndTime             *time.Time `json:"EndTime"`
 	CallType            *string    `json:"CallType"` // Local, InboundExternal, OutboundExternal
 	FromDn              *string    `json:"FromDn"`
-	FromDnType          *string    `json:"FromDnType"` // Extension, ExternalLine, Queue, …
+	FromDnType          *int32     `json:"FromDnType"` // DnExtension, DnExternalLine, …
 	FromCallerNumber    *string    `json:"FromCallerNumber"`
 	FromDisplayName     *string    `json:"FromDisplayName"`
 	FromDidNumber       *string    `json:"FromDidNumber"`
 	FromCrmContact      *string    `json:"FromCrmContact"`
 	FromIDParticipant   *int32     `json:"FromIdParticipant"`
 	ToDn                *string    `json:"ToDn"`
-	ToDnType            *string    `json:"ToDnType"`
+	ToDnType            *int32     `json:"ToDnType"`
 	ToCallerNumber      *string    `json:"ToCallerNumber"`
 	ToDisplayName       *string    `json:"ToDisplayName"`
 	ToDidNumber         *string    `json:"ToDidNumber"`
@@ -56,9 +57,9 @@ type Recording struct {
 	IsArchived          *bool      `json:"IsArchived"`
 	ArchivedURL         *string    `json:"ArchivedUrl"`
 	Transcription       *string    `json:"Transcription"`
-	IsTranscribed       *bool      `json:"IsTranscribed"`
-	TranscriptionResult *int32     `json:"TranscriptionResult"`
-	CanBeTranscribed    *bool      `json:"CanBeTranscribed"`
+	IsTranscribed       *bool      `json:"IsTranscribed"`       // from 20.0.7
+	TranscriptionResult *int32     `json:"TranscriptionResult"` // from 20.0.7
+	CanBeTranscribed    *bool      `json:"CanBeTranscribed"`    // from 20.0.8
 	Summary             *string    `json:"Summary"`
 	SentimentScore      *int32     `json:"SentimentScore"`
 
@@ -101,13 +102,29 @@ type value struct {
 	t    time.Time
 }
 
+// DnType numbers as FromDnType/ToDnType carry them: int32 in every
+// swagger version, 0 an extension (the rest as 3CX's call log numbers them).
+const (
+	DnExtension    int32 = 0
+	DnExternalLine int32 = 1
+	DnRingGroup    int32 = 2
+	DnQueue        int32 = 3
+	DnIVR          int32 = 4
+	DnVoiceMail    int32 = 5
+)
+
+// dnTypeNames are the enum names Options.DnTypeNames serves instead.
+var dnTypeNames = map[int64]string{0: "Extension", 1: "ExternalLine", 2: "RingGroup", 3: "Queue", 4: "IVR", 5: "VoiceMail"}
+
 // field is one property of Pbx.Recording: its name, type and accessor.
 type field struct {
 	name string
 	kind kind
 	get  func(*Recording) value
-	// dnType marks FromDnType/ToDnType, served as numbers with
-	// Options.NumericDnType.
+	// since is the 20.0.<update> the property appeared in (0: always).
+	since int
+	// dnType marks FromDnType/ToDnType, served as names with
+	// Options.DnTypeNames.
 	dnType bool
 }
 
@@ -149,14 +166,14 @@ var fields = []field{
 	{name: "EndTime", kind: kindTime, get: func(r *Recording) value { return tm(r.EndTime) }},
 	{name: "CallType", kind: kindString, get: func(r *Recording) value { return str(r.CallType) }},
 	{name: "FromDn", kind: kindString, get: func(r *Recording) value { return str(r.FromDn) }},
-	{name: "FromDnType", kind: kindString, dnType: true, get: func(r *Recording) value { return str(r.FromDnType) }},
+	{name: "FromDnType", kind: kindInt, dnType: true, get: func(r *Recording) value { return i32(r.FromDnType) }},
 	{name: "FromCallerNumber", kind: kindString, get: func(r *Recording) value { return str(r.FromCallerNumber) }},
 	{name: "FromDisplayName", kind: kindString, get: func(r *Recording) value { return str(r.FromDisplayName) }},
 	{name: "FromDidNumber", kind: kindString, get: func(r *Recording) value { return str(r.FromDidNumber) }},
 	{name: "FromCrmContact", kind: kindString, get: func(r *Recording) value { return str(r.FromCrmContact) }},
 	{name: "FromIdParticipant", kind: kindInt, get: func(r *Recording) value { return i32(r.FromIDParticipant) }},
 	{name: "ToDn", kind: kindString, get: func(r *Recording) value { return str(r.ToDn) }},
-	{name: "ToDnType", kind: kindString, dnType: true, get: func(r *Recording) value { return str(r.ToDnType) }},
+	{name: "ToDnType", kind: kindInt, dnType: true, get: func(r *Recording) value { return i32(r.ToDnType) }},
 	{name: "ToCallerNumber", kind: kindString, get: func(r *Recording) value { return str(r.ToCallerNumber) }},
 	{name: "ToDisplayName", kind: kindString, get: func(r *Recording) value { return str(r.ToDisplayName) }},
 	{name: "ToDidNumber", kind: kindString, get: func(r *Recording) value { return str(r.ToDidNumber) }},
@@ -167,36 +184,54 @@ var fields = []field{
 	{name: "IsArchived", kind: kindBool, get: func(r *Recording) value { return boolean(r.IsArchived) }},
 	{name: "ArchivedUrl", kind: kindString, get: func(r *Recording) value { return str(r.ArchivedURL) }},
 	{name: "Transcription", kind: kindString, get: func(r *Recording) value { return str(r.Transcription) }},
-	{name: "IsTranscribed", kind: kindBool, get: func(r *Recording) value { return boolean(r.IsTranscribed) }},
-	{name: "TranscriptionResult", kind: kindInt, get: func(r *Recording) value { return i32(r.TranscriptionResult) }},
-	{name: "CanBeTranscribed", kind: kindBool, get: func(r *Recording) value { return boolean(r.CanBeTranscribed) }},
+	{name: "IsTranscribed", kind: kindBool, since: 7, get: func(r *Recording) value { return boolean(r.IsTranscribed) }},
+	{name: "TranscriptionResult", kind: kindInt, since: 7, get: func(r *Recording) value { return i32(r.TranscriptionResult) }},
+	{name: "CanBeTranscribed", kind: kindBool, since: 8, get: func(r *Recording) value { return boolean(r.CanBeTranscribed) }},
 	{name: "Summary", kind: kindString, get: func(r *Recording) value { return str(r.Summary) }},
 	{name: "SentimentScore", kind: kindInt, get: func(r *Recording) value { return i32(r.SentimentScore) }},
 }
 
-// fieldByName finds a property by its exact (case-sensitive) name.
-func fieldByName(name string) (*field, bool) {
+// latest is an update newer than any, for parsing without a version.
+const latest = 1 << 30
+
+// fieldAt finds a property by its exact (case-sensitive) name, among those
+// 20.0.<update> has.
+func fieldAt(name string, update int) (*field, bool) {
 	for i := range fields {
-		if fields[i].name == name {
+		if fields[i].name == name && fields[i].since <= update {
 			return &fields[i], true
 		}
 	}
 	return nil, false
 }
 
-// numericDnTypes is how the OpenAPI description's integer DnType numbers
-// the types, as 3CX's call log does (0 extension, 1 external line, …).
-var numericDnTypes = map[string]int64{"Extension": 0, "ExternalLine": 1, "RingGroup": 2, "Queue": 3, "IVR": 4, "VoiceMail": 5}
+// shape is how a version serves a record.
+type shape struct {
+	update      int  // fields newer than 20.0.<update> are not served
+	sendNulls   bool // null properties as null, not left out
+	dnTypeNames bool
+}
 
 // appendRecord appends r as a JSON object holding the fields sel (all when
-// nil), in declaration order.
-func appendRecord(b []byte, r *Recording, sel []bool, numericDnType bool) []byte {
+// nil) that the version has, in declaration order.
+func appendRecord(b []byte, r *Recording, sel []bool, sh shape) []byte {
 	b = append(b, '{')
 	first := true
 	for i := range fields {
 		f := &fields[i]
-		if sel != nil && !sel[i] {
+		if (sel != nil && !sel[i]) || f.since > sh.update {
 			continue
+		}
+		v := f.get(r)
+		if v.kind == kindNull && !sh.sendNulls {
+			continue
+		}
+		if f.dnType && sh.dnTypeNames && v.kind == kindInt {
+			name, ok := dnTypeNames[v.i]
+			if !ok {
+				name = "None"
+			}
+			v = value{kind: kindString, s: name}
 		}
 		if !first {
 			b = append(b, ',')
@@ -205,14 +240,6 @@ func appendRecord(b []byte, r *Recording, sel []bool, numericDnType bool) []byte
 		b = append(b, '"')
 		b = append(b, f.name...)
 		b = append(b, '"', ':')
-		v := f.get(r)
-		if f.dnType && numericDnType && v.kind == kindString {
-			n, ok := numericDnTypes[v.s]
-			if !ok {
-				n = 99
-			}
-			v = value{kind: kindInt, i: n}
-		}
 		b = appendValue(b, v)
 	}
 	return append(b, '}')

@@ -152,7 +152,7 @@ func TestClientToken(t *testing.T) {
 
 func TestTokenLifecycle(t *testing.T) {
 	clock := fakeclock.New(at0)
-	s := start(t, Options{Now: clock.Now}) // 60, in minutes
+	s := start(t, Options{Now: clock.Now, Version: "20.0.8"}) // 60, in minutes before 20.0.9
 	first := accessToken(t, s, "api")
 	if r := get(t, s, first, "/xapi/v1/Recordings"); r.status != http.StatusOK {
 		t.Fatalf("fresh token: %d %s", r.status, r.body)
@@ -232,8 +232,27 @@ func TestUserLogin(t *testing.T) {
 	}
 	r = login("bob", "pw")
 	var mfa map[string]any
-	if r.status != http.StatusOK || json.Unmarshal(r.body, &mfa) != nil || mfa["Status"] != "TwoFactorRequired" || mfa["Token"] != nil {
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &mfa) != nil || mfa["Status"] != "AuthFailed" || mfa["Token"] != nil ||
+		mfa["TwoFactorAuth"] == nil {
 		t.Errorf("MFA user: %d %s", r.status, r.body)
+	}
+	// A success carries "TwoFactorAuth":null.
+	var success map[string]any
+	if json.Unmarshal(login("alice", "pw").body, &success) != nil || success["TwoFactorAuth"] != nil {
+		t.Errorf("success: %v", success)
+	} else if _, ok := success["TwoFactorAuth"]; !ok {
+		t.Errorf("success without TwoFactorAuth: %v", success)
+	}
+
+	// The other answer seen for a wrong password.
+	s = start(t, Options{WrongPassword: WrongPasswordAuthFailed})
+	r = login("alice", "wrong")
+	var failed map[string]any
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &failed) != nil || failed["Status"] != "AuthFailed" || failed["Token"] != nil || failed["TwoFactorAuth"] != nil {
+		t.Errorf("wrong password, AuthFailed knob: %d %s", r.status, r.body)
+	}
+	if s.Logins() != 0 {
+		t.Errorf("Logins = %d after a refusal", s.Logins())
 	}
 }
 
@@ -341,13 +360,13 @@ func TestRecordingsQueryOptions(t *testing.T) {
 		t.Errorf("$count=true: count %v, %d values", p.Count, len(p.Value))
 	}
 
-	p, _ = listing(t, s, tok, url.Values{"$select": {"Id,CallType,Summary"}, "$filter": {"Id eq 7"}})
+	p, _ = listing(t, s, tok, url.Values{"$select": {"Id,CallType,Summary,ToDn"}, "$filter": {"Id eq 7"}})
 	var obj map[string]any
-	if len(p.Value) != 1 || json.Unmarshal(p.Value[0], &obj) != nil || len(obj) != 3 {
+	if len(p.Value) != 1 || json.Unmarshal(p.Value[0], &obj) != nil || len(obj) != 2 {
 		t.Fatalf("$select: %s", p.Value)
 	}
-	if _, ok := obj["Summary"]; !ok || obj["Summary"] != nil || obj["CallType"] != nil || !strings.HasSuffix(p.Context, "#Recordings(Id,CallType,Summary)") {
-		t.Errorf("$select: %v (context %s), want Id, a null CallType and a null Summary", obj, p.Context)
+	if obj["Id"] != float64(7) || obj["ToDn"] == nil || !strings.HasSuffix(p.Context, "#Recordings(Id,CallType,Summary,ToDn)") {
+		t.Errorf("$select: %v (context %s), want Id and ToDn, the null CallType and Summary left out", obj, p.Context)
 	}
 
 	for _, tc := range []struct {
@@ -384,7 +403,7 @@ func TestRecordingsQueryOptions(t *testing.T) {
 }
 
 func TestRecordingsKnobs(t *testing.T) {
-	s := start(t, Options{TopCap: 2, TopClamp: true, MaxQueryMatches: 3, NumericDnType: true})
+	s := start(t, Options{TopCap: 2, TopClamp: true, MaxQueryMatches: 3})
 	for i := range 4 {
 		s.Add(NewRecording(int32(i+1), at0.Add(time.Duration(i)*time.Minute), InboundExternal, uint64(i)))
 	}
@@ -396,7 +415,7 @@ func TestRecordingsKnobs(t *testing.T) {
 	var rec map[string]any
 	json.Unmarshal(p.Value[0], &rec)
 	if rec["FromDnType"] != float64(1) || rec["ToDnType"] != float64(0) {
-		t.Errorf("numeric DnTypes: %v, %v", rec["FromDnType"], rec["ToDnType"])
+		t.Errorf("DnTypes %v, %v; want the int32s 1 and 0", rec["FromDnType"], rec["ToDnType"])
 	}
 	if _, r := listing(t, s, tok, url.Values{"$top": {"1"}}); r.status != http.StatusGatewayTimeout {
 		t.Errorf("query matching 4 > 3: %d, want 504", r.status)
@@ -493,17 +512,17 @@ func TestNewRecordingLooksReal(t *testing.T) {
 		json.Unmarshal(b, &m)
 		for _, null := range []string{"Transcription", "Summary", "SentimentScore", "ArchivedUrl", "FromCrmContact", "ToCrmContact"} {
 			if v, ok := m[null]; !ok || v != nil {
-				t.Errorf("%s: %s = %v, want a present null", tc.callType, null, v)
+				t.Errorf("%s: %s = %v, want a nil field", tc.callType, null, v)
 			}
 		}
 		if (m["CallType"] == nil) != tc.nullCallType {
 			t.Errorf("%q: CallType %v", tc.callType, m["CallType"])
 		}
-		if got := strings.HasPrefix(*r.FromCallerNumber, "Ext.") && *r.FromDnType == "Extension"; got != tc.fromExt {
-			t.Errorf("%q: From %s (%s)", tc.callType, *r.FromCallerNumber, *r.FromDnType)
+		if got := strings.HasPrefix(*r.FromCallerNumber, "Ext.") && *r.FromDnType == DnExtension; got != tc.fromExt {
+			t.Errorf("%q: From %s (%d)", tc.callType, *r.FromCallerNumber, *r.FromDnType)
 		}
-		if got := strings.HasPrefix(*r.ToCallerNumber, "Ext.") && *r.ToDnType == "Extension"; got != tc.toExt {
-			t.Errorf("%q: To %s (%s)", tc.callType, *r.ToCallerNumber, *r.ToDnType)
+		if got := strings.HasPrefix(*r.ToCallerNumber, "Ext.") && *r.ToDnType == DnExtension; got != tc.toExt {
+			t.Errorf("%q: To %s (%d)", tc.callType, *r.ToCallerNumber, *r.ToDnType)
 		}
 		if tc.customerOnFrom && (r.FromDidNumber == nil || strings.HasPrefix(*r.FromDidNumber, "+")) {
 			t.Errorf("%q: DID %v, want one without +", tc.callType, r.FromDidNumber)

@@ -1,0 +1,37 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestReferenceNamesEveryVariable: the help and the README list exactly
+// what the configuration reads.
+func TestReferenceNamesEveryVariable(t *testing.T) {
+	listed := map[string]bool{}
+	for _, v := range Reference {
+		listed[v.Name] = true
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeFor[environment]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("env"), ",")
+		switch {
+		case name == "", strings.HasSuffix(name, "_FILE"), name == "STATE_DIRECTORY", name == "CREDENTIALS_DIRECTORY":
+			continue
+		case !listed[name]:
+			t.Errorf("%s is read but not in Reference", name)
+		case !strings.Contains(string(readme), "`"+name+"`"):
+			t.Errorf("%s is not in the README", name)
+		}
+		delete(listed, name)
+	}
+	for name := range listed {
+		t.Errorf("%s is in Reference but not read", name)
+	}
+}
