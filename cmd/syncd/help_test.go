@@ -31,3 +31,15 @@ func TestHelpIsTheManual(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusNeedsNoTokenNorSource: -status reads the state file with only
+// SYNCD_STATE_PATH set.
+func TestStatusNeedsNoTokenNorSource(t *testing.T) {
+	path := t.TempDir() + "/syncd.db"
+	env := map[string]string{"SYNCD_STATE_PATH": path}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-status"}, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out, &errOut)
+	if code != exitOK || !strings.Contains(out.String(), "none yet") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}

@@ -96,6 +96,16 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return demo(ctx, stdout, stderr)
 	}
 
+	if o.status {
+		// The state file and the daemon's address are all -status needs:
+		// no token, no source.
+		cfg, err := config.LoadLocal(ctx, lookup)
+		if err != nil {
+			fmt.Fprintf(stderr, "syncd: %v\n", err)
+			return exitConfig
+		}
+		return status(ctx, cfg, stdout, stderr)
+	}
 	cfg, err := config.Load(ctx, lookup, config.ReadSecretFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
@@ -103,8 +113,6 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	log := newLogger(cfg, stderr)
 	switch {
-	case o.status:
-		return status(ctx, cfg, stdout, stderr)
 	case o.retryQ:
 		return retryQuarantined(ctx, cfg, state.Selection{Source: o.retrySource, Reason: o.retryReason, DataID: o.retryDataID}, stdout, stderr)
 	case o.testConn:

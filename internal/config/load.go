@@ -113,3 +113,27 @@ func (b *builder) statePath() string {
 	}
 	return sp.value
 }
+
+// LoadLocal reads only what works on this machine's own files: the state
+// path, the listen address and the time zone. `syncd -status` needs
+// nothing else, so it works without a token or a source configured.
+func LoadLocal(ctx context.Context, lookup func(string) (string, bool)) (*Config, error) {
+	if lookup == nil {
+		return nil, errors.New("config: LoadLocal needs a lookup function")
+	}
+	env, err := readEnvironment(ctx, lookup)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{env: env}
+	c := &Config{
+		StatePath:  b.statePath(),
+		ListenAddr: b.listenAddr("SYNCD_LISTEN_ADDR", env.ListenAddr),
+		Location:   b.location("SYNCD_TIMEZONE", env.Timezone),
+	}
+	if len(b.problems) > 0 {
+		sortProblems(b.problems)
+		return nil, &Error{Problems: b.problems}
+	}
+	return c, nil
+}
