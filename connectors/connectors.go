@@ -41,7 +41,8 @@ type Recording struct {
 	// (SYNCD_TIMEZONE), so that its offset is the call's local offset.
 	CallAt   time.Time
 	Duration time.Duration
-	// Direction is "in" or "out".
+	// Direction is "in" or "out", or "" when the source does not say
+	// (Oreka's UNKN, an empty field): SYNCD_UNKNOWN_DIRECTION decides.
 	Direction string
 	// CustomerPhone is E.164 when it could be normalised, else as given.
 	CustomerPhone string

@@ -132,7 +132,7 @@ func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *sy
 	return syncer.New(syncer.Config{
 		Spool:    sp,
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle, MaxCall: a.cfg.MaxCall,
-		Fingerprint: a.cfg.SourceFingerprint,
+		Fingerprint: a.cfg.SourceFingerprint, UnknownDirection: a.cfg.UnknownDirection,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
 	}, store, a.crk, a.log, m, time.Now)
 }

@@ -138,6 +138,18 @@ func (b *builder) logPhones(name, raw string) string {
 	return DefaultLogPhones
 }
 
+func (b *builder) unknownDirection(name, raw string) string {
+	switch v := strings.ToLower(raw); v {
+	case "in", "out", "quarantine":
+		return v
+	case "":
+		b.empty(name, DefaultUnknownDir)
+	default:
+		b.add(name, "%q is none of in, out, quarantine", raw)
+	}
+	return DefaultUnknownDir
+}
+
 // CronParser is the parser of SYNCD_SCHEDULE, shared with the daemon's
 // scheduler so that what validates is what runs.
 func CronParser() cron.Parser {

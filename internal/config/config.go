@@ -29,6 +29,7 @@ const (
 	DefaultDTACBaseURL    = "https://onecallvoicerecord.dtac.co.th"
 	DefaultAlertAfter     = 3
 	DefaultLogPhones      = "masked"
+	DefaultUnknownDir     = "in"
 	DefaultUnhealthyAfter = 3
 	MaxConcurrency        = 64
 )
@@ -120,8 +121,11 @@ type Config struct {
 	LogFormat   string // "text" or "json"
 	LogLevel    slog.Level
 	// LogPhones is "masked" or "full".
-	LogPhones      string
-	UnhealthyAfter int
+	LogPhones string
+	// UnknownDirection is "in", "out" or "quarantine": what a call whose
+	// source does not say its direction is sent as.
+	UnknownDirection string
+	UnhealthyAfter   int
 
 	DTAC    DTAC
 	ThreeCX ThreeCX

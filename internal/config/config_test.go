@@ -34,7 +34,8 @@ func defaults() Config {
 		LogLevel:    slog.LevelInfo,
 		LogPhones:   "masked",
 		// SYNCD_UNHEALTHY_AFTER, issue 5's addition.
-		UnhealthyAfter: 3,
+		UnhealthyAfter:   3,
+		UnknownDirection: "in",
 		DTAC: DTAC{
 			Username: "+66812345678",
 			Password: NewSecret("dtacpw9"),
@@ -158,6 +159,7 @@ func TestLoadGood(t *testing.T) {
 				"SYNCD_LOG_LEVEL":          "debug",
 				"SYNCD_LOG_PHONES":         "FULL",
 				"SYNCD_UNHEALTHY_AFTER":    "5",
+				"SYNCD_UNKNOWN_DIRECTION":  "QUARANTINE",
 				"THREECX_BASE_URL":         "http://[::1]:5001",
 				"THREECX_USERNAME":         "100",
 				"THREECX_PASSWORD":         "3cxpw7",
@@ -179,7 +181,7 @@ func TestLoadGood(t *testing.T) {
 					Concurrency: 64,
 					LogFormat:   "json",
 					LogLevel:    slog.LevelDebug,
-					LogPhones:   "full", UnhealthyAfter: 5,
+					LogPhones:   "full", UnhealthyAfter: 5, UnknownDirection: "quarantine",
 					ThreeCX: ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
 					Alert:   Alert{Channel: "telegram", ChatID: "5d0c7a52-3f7e-4a51-9d55-0c0ffee00001", After: 1, Link: "https://wiki.example.com/syncd?page=alerts#top"},
 				}

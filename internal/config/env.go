@@ -34,6 +34,7 @@ type environment struct {
 	LogFormat   string  `env:"SYNCD_LOG_FORMAT, default=text"`
 	LogLevel    string  `env:"SYNCD_LOG_LEVEL, default=info"`
 	LogPhones   string  `env:"SYNCD_LOG_PHONES, default=masked"`
+	UnknownDir  string  `env:"SYNCD_UNKNOWN_DIRECTION, default=in"`
 	Unhealthy   string  `env:"SYNCD_UNHEALTHY_AFTER, default=3"`
 
 	DTACUsername     string  `env:"DTAC_USERNAME"`

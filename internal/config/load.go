@@ -83,6 +83,7 @@ func (b *builder) build() *Config {
 	c.LogFormat = b.logFormat("SYNCD_LOG_FORMAT", e.LogFormat)
 	c.LogLevel = b.logLevel("SYNCD_LOG_LEVEL", e.LogLevel)
 	c.LogPhones = b.logPhones("SYNCD_LOG_PHONES", e.LogPhones)
+	c.UnknownDirection = b.unknownDirection("SYNCD_UNKNOWN_DIRECTION", e.UnknownDir)
 	c.UnhealthyAfter = b.intRange("SYNCD_UNHEALTHY_AFTER", e.Unhealthy, DefaultUnhealthyAfter, 1, 1000)
 
 	// Sources.

@@ -29,6 +29,7 @@ var Reference = []Var{
 	{"SYNCD_LOG_FORMAT", DefaultLogFormat, "text or json"},
 	{"SYNCD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SYNCD_LOG_PHONES", DefaultLogPhones, "masked or full"},
+	{"SYNCD_UNKNOWN_DIRECTION", DefaultUnknownDir, "a call whose source does not say its direction: in, out or quarantine"},
 	{"SYNCD_UNHEALTHY_AFTER", "3", "failed passes in a row before /healthz fails"},
 	{"SYNCD_ALERT_CHANNEL", "", "telegram, discord or in_app: alerts through CRK's gateway"},
 	{"SYNCD_ALERT_CHAT_ID", "", "the Telegram chat (with telegram)"},

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -297,4 +298,29 @@ func TestNotAudioIsNeverPaidFor(t *testing.T) {
 		t.Fatalf("a document reached CRK: %+v", got)
 	}
 	e.checkAllOnce(ids[0])
+}
+
+// A call whose source does not say its direction is sent as
+// SYNCD_UNKNOWN_DIRECTION says, or held for a person.
+func TestUnknownDirection(t *testing.T) {
+	for _, setting := range []string{"", "in", "out", "quarantine"} {
+		t.Run(setting, func(t *testing.T) {
+			e := newEnv(t, Config{UnknownDirection: setting})
+			ids := addN(e, 1, 500)
+			e.conn.set(ids[0], func(m *memRec) { m.rec.Direction = "" })
+			res := e.pass()
+			got, ok := e.crk.Recording("b1", "mem-"+ids[0])
+			switch setting {
+			case "quarantine":
+				if ok || res.Quarantined != 1 || !strings.Contains(res.Items[0].Quarantined, "direction") {
+					t.Fatalf("pass %+v, at CRK %v", res, ok)
+				}
+			default:
+				want := cmp.Or(setting, "in")
+				if !ok || got.Direction != want {
+					t.Fatalf("direction at CRK %q (%v), want %q", got.Direction, ok, want)
+				}
+			}
+		})
+	}
 }

@@ -40,6 +40,14 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	}
 	r.Missing = 0 // listed
 	it := Item{Recording: rec}
+	if rec.Invalid == nil && rec.Direction == "" {
+		if s.cfg.UnknownDirection == "quarantine" {
+			rec.Invalid = fmt.Errorf("the source does not say the call's direction, and SYNCD_UNKNOWN_DIRECTION=quarantine: %w", connectors.ErrInvalid)
+		} else {
+			rec.Direction = s.cfg.UnknownDirection
+			it.Recording = rec
+		}
+	}
 	if rec.Invalid != nil {
 		it.Quarantined = rec.Invalid.Error()
 		s.fail(src, rec, "invalid", rec.Invalid)

@@ -76,6 +76,9 @@ type Config struct {
 	// its upload carries a Content-Length; nil means one under the
 	// system's temporary directory.
 	Spool *spool.Spool
+	// UnknownDirection is what a recording whose source does not say its
+	// direction is sent as: "in" (the default), "out", or "quarantine".
+	UnknownDirection string
 	// PruneMargin: done records older than the window's start minus the
 	// lookback minus this margin are deleted; default 24h.
 	PruneMargin time.Duration
@@ -114,6 +117,9 @@ func (c *Config) defaults() {
 	}
 	if c.Progress == nil {
 		c.Progress = func() {}
+	}
+	if c.UnknownDirection == "" {
+		c.UnknownDirection = "in"
 	}
 	if c.Spool == nil {
 		c.Spool = spool.New(filepath.Join(os.TempDir(), "syncd-spool"), 0)
