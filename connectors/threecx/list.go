@@ -15,13 +15,21 @@ import (
 
 // List returns the recordings whose StartTime lies in [from, to).
 //
-// It pages with $top/$skip ordered by (StartTime, Id) and stops on a short
-// page (XAPI sends no @odata.nextLink); the first page asks for $count, so
-// that a PBX that silently serves fewer than $top is paged on rather than
-// cut short. A 400 about $top halves the page size, for this call and the
-// later ones. The server-side filter is widened to whole seconds and
-// re-applied here, with the CallType one, so that the result is exactly
-// the window whatever the server makes of the filter.
+// It pages by keyset: ordered by (StartTime, Id), each page asks for the
+// rows after the last one of the page before ("StartTime gt X or
+// (StartTime eq X and Id gt N)"), so that a recording deleted (or added)
+// while the listing runs shifts nothing, and stops on a short page (XAPI
+// sends no @odata.nextLink). The first page asks for $count, so that a
+// PBX that silently serves fewer than $top is paged on rather than cut
+// short. A PBX that does not honour the keyset (a page of repeats, rows out
+// of order or without a StartTime) is listed again from the start with
+// $skip, and for the next hour List goes to $skip at once.
+//
+// A 400 about $top lowers the page size (to the limit the message names,
+// else by half); the size is probed back up as pages succeed (pageSize).
+// The server-side filter is widened to whole seconds and re-applied here,
+// with the CallType one, so that the result is exactly the window whatever
+// the server makes of the filter.
 func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.Recording, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("3cx: listing recordings: %w", err)
@@ -29,68 +37,203 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	if !from.Before(to) {
 		return nil, nil
 	}
-	filter := recordingsFilter(from, to, c.cfg.IncludeInternal)
-	m := mapper{host: c.host, region: c.region, loc: c.loc}
-	var out []connectors.Recording
-	seen := map[int64]bool{}
-	seenUnnamed := map[string]bool{} // by their bytes, to spot repeated pages
-	total := int64(-1)
-	for skip := 0; ; {
-		top := int(c.top.Load())
-		p, err := c.page(ctx, "listing recordings", recordingsQuery(filter, top, skip, skip == 0))
+	l := &listing{
+		c: c, from: from, to: to,
+		filter:      recordingsFilter(from, to, c.cfg.IncludeInternal),
+		m:           mapper{host: c.host, region: c.region, loc: c.loc},
+		seen:        map[int64]bool{},
+		seenUnnamed: map[string]bool{},
+	}
+	var err error
+	if c.now().Before(c.skipModeUntil()) {
+		err = l.bySkip(ctx)
+	} else {
+		err = l.byKeyset(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.log.Debug("3cx recordings listed", "from", from, "to", to, "recordings", len(l.out))
+	return l.out, nil
+}
+
+// keysetPause is how long List pages with $skip after a PBX did not honour
+// a keyset query.
+const keysetPause = time.Hour
+
+// maxRepeatPages is how many pages in a row may repeat earlier recordings
+// only (rows shifted by recordings added before the position) before List
+// concludes that the PBX ignores $skip.
+const maxRepeatPages = 3
+
+func (c *Connector) skipModeUntil() time.Time {
+	c.keysetMu.Lock()
+	defer c.keysetMu.Unlock()
+	return c.keysetOffUntil
+}
+
+// listing is one List call's state.
+type listing struct {
+	c           *Connector
+	from, to    time.Time
+	filter      string
+	m           mapper
+	out         []connectors.Recording
+	seen        map[int64]bool
+	seenUnnamed map[string]bool // by their bytes, to spot repeated pages
+}
+
+// keyset is the (StartTime, Id) a keyset page starts after.
+type keyset struct {
+	start time.Time
+	id    int64
+}
+
+func (k keyset) before(o keyset) bool {
+	if c := k.start.Compare(o.start); c != 0 {
+		return c < 0
+	}
+	return k.id < o.id
+}
+
+// fetch gets one page with the query q(top), lowering the page size on a
+// 400 about $top until the PBX takes it.
+func (l *listing) fetch(ctx context.Context, q func(top int) string) (page, int, error) {
+	for {
+		top := l.c.pages.next(l.c.now())
+		p, err := l.c.page(ctx, "listing recordings", q(top))
 		if tl := (*errTopTooLarge)(nil); errors.As(err, &tl) {
-			if top <= 1 {
-				return nil, fmt.Errorf("3cx: listing recordings: the PBX refuses even $top=1: %s", tl.msg)
+			next := l.c.pages.refusedTop(top, tl.msg, l.c.now())
+			if next == 0 {
+				return page{}, 0, fmt.Errorf("3cx: listing recordings: the PBX refuses even $top=1: %s", tl.msg)
 			}
-			c.top.CompareAndSwap(int64(top), int64(top/2))
-			c.log.Info("3cx refused the page size; halving it", "top", top, "now", top/2)
+			l.c.log.Info("3cx refused the page size; lowering it", "top", top, "now", next)
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return page{}, 0, err
+		}
+		l.c.pages.worked(top)
+		return p, top, nil
+	}
+}
+
+// take keeps a page's recordings that lie in the window, each once, and
+// returns how many rows were new and the rows' keys in the order served
+// (ok false when a row has no usable StartTime).
+func (l *listing) take(p page) (fresh int, keys []keyset, ok bool) {
+	ok = true
+	for _, raw := range p.value {
+		r, err := l.m.decodeRow(raw)
+		if err != nil {
+			ok = false
+			if !l.seenUnnamed[string(raw)] {
+				l.seenUnnamed[string(raw)], fresh = true, fresh+1
+				l.c.log.Warn("3cx listed a record that cannot be named; skipping it", "err", err)
+			}
+			continue
+		}
+		if r.start.IsZero() {
+			ok = false
+		}
+		keys = append(keys, keyset{start: r.start, id: r.id})
+		if l.seen[r.id] {
+			continue
+		}
+		l.seen[r.id], fresh = true, fresh+1
+		rec := r.rec
+		if r.internal && !l.c.cfg.IncludeInternal {
+			continue
+		}
+		if !rec.CallAt.IsZero() && (rec.CallAt.Before(l.from) || !rec.CallAt.Before(l.to)) {
+			continue
+		}
+		l.out = append(l.out, rec)
+	}
+	return fresh, keys, ok
+}
+
+// byKeyset pages by (StartTime, Id), falling back to bySkip when the PBX
+// does not honour the keyset.
+func (l *listing) byKeyset(ctx context.Context) error {
+	var after *keyset
+	total, served := int64(-1), int64(0)
+	for first := true; ; first = false {
+		p, top, err := l.fetch(ctx, func(top int) string { return keysetQuery(l.filter, after, top, first) })
+		if err != nil {
+			return err
+		}
+		if first {
+			total = p.count
+		}
+		n := len(p.value)
+		if n == 0 {
+			return nil
+		}
+		fresh, keys, ok := l.take(p)
+		served += int64(n)
+		ordered := ok && (after == nil || after.before(keys[0]))
+		for i := 1; ordered && i < len(keys); i++ {
+			ordered = keys[i-1].before(keys[i])
+		}
+		if !ordered || fresh == 0 {
+			why := "rows out of (StartTime, Id) order or without a StartTime"
+			if fresh == 0 {
+				why = "a page repeats earlier recordings only"
+			}
+			l.c.keysetMu.Lock()
+			l.c.keysetOffUntil = l.c.now().Add(keysetPause)
+			l.c.keysetMu.Unlock()
+			l.c.log.Warn("3cx does not honour keyset paging; listing again with $skip", "why", why, "for", keysetPause)
+			return l.bySkip(ctx)
+		}
+		last := keys[len(keys)-1]
+		after = &last
+		if n < top {
+			if total < 0 || served >= total {
+				return nil
+			}
+			l.c.log.Debug("3cx served a short page though more match; paging on", "top", top, "served", n, "count", total)
+		}
+	}
+}
+
+// bySkip pages with $top/$skip from the start: for a PBX that does not
+// honour keyset queries. Recordings already taken are not taken twice; a
+// page that repeats earlier recordings only (rows shifted by a recording
+// added before the position) is passed, and only maxRepeatPages of them
+// in a row make List fail (the PBX ignores $skip).
+func (l *listing) bySkip(ctx context.Context) error {
+	total := int64(-1)
+	repeats := 0
+	for skip := 0; ; {
+		p, top, err := l.fetch(ctx, func(top int) string { return recordingsQuery(l.filter, top, skip, skip == 0) })
+		if err != nil {
+			return err
 		}
 		if skip == 0 {
 			total = p.count
 		}
-		fresh := 0
-		for _, raw := range p.value {
-			rec, id, internal, err := m.decode(raw)
-			if err != nil {
-				if !seenUnnamed[string(raw)] {
-					seenUnnamed[string(raw)], fresh = true, fresh+1
-					c.log.Warn("3cx listed a record that cannot be named; skipping it", "err", err)
-				}
-				continue
-			}
-			if seen[id] {
-				continue
-			}
-			seen[id], fresh = true, fresh+1
-			if internal && !c.cfg.IncludeInternal {
-				continue
-			}
-			if !rec.CallAt.IsZero() && (rec.CallAt.Before(from) || !rec.CallAt.Before(to)) {
-				continue
-			}
-			out = append(out, rec)
-		}
 		n := len(p.value)
 		if n == 0 {
-			break
+			return nil
 		}
+		fresh, _, _ := l.take(p)
 		if fresh == 0 {
-			return nil, fmt.Errorf("3cx: listing recordings: the page at $skip=%d repeats earlier recordings only; the PBX seems to ignore $skip", skip)
+			if repeats++; repeats >= maxRepeatPages {
+				return fmt.Errorf("3cx: listing recordings: %d pages in a row up to $skip=%d repeat earlier recordings only; the PBX seems to ignore $skip", repeats, skip)
+			}
+		} else {
+			repeats = 0
 		}
 		skip += n
 		if n < top {
 			if total < 0 || int64(skip) >= total {
-				break
+				return nil
 			}
-			c.log.Debug("3cx served a short page though more match; paging on", "top", top, "served", n, "count", total)
+			l.c.log.Debug("3cx served a short page though more match; paging on", "top", top, "served", n, "count", total)
 		}
 	}
-	c.log.Debug("3cx recordings listed", "from", from, "to", to, "recordings", len(out))
-	return out, nil
 }
 
 // errTopTooLarge is a 400 saying that $top exceeds the PBX's maximum.
@@ -168,9 +311,26 @@ func recordingsFilter(from, to time.Time, includeInternal bool) string {
 	return f
 }
 
-// recordingsQuery is the query string of one page, values %-escaped
-// (spaces as %20, not "+").
+// recordingsQuery is the query string of one $skip page, values
+// %-escaped (spaces as %20, not "+").
 func recordingsQuery(filter string, top, skip int, count bool) string {
+	return query(filter, top, skip, count)
+}
+
+// keysetQuery is the query string of one keyset page: the rows of filter
+// after key (all from the start when nil), ordered by (StartTime, Id).
+// StartTime is written to the tick as served (7 fractional digits at
+// most), in UTC, so that "eq" matches the row it was read from.
+func keysetQuery(filter string, after *keyset, top int, count bool) string {
+	if after != nil {
+		at := after.start.UTC().Format(time.RFC3339Nano)
+		filter += " and (StartTime gt " + at + " or (StartTime eq " + at + " and Id gt " + strconv.FormatInt(after.id, 10) + "))"
+	}
+	return query(filter, top, -1, count)
+}
+
+// query builds a page's query string; skip < 0 leaves $skip out.
+func query(filter string, top, skip int, count bool) string {
 	var b strings.Builder
 	add := func(k, v string) {
 		if b.Len() > 0 {
@@ -183,7 +343,9 @@ func recordingsQuery(filter string, top, skip int, count bool) string {
 	add("$filter", filter)
 	add("$orderby", "StartTime asc,Id asc")
 	add("$top", strconv.Itoa(top))
-	add("$skip", strconv.Itoa(skip))
+	if skip >= 0 {
+		add("$skip", strconv.Itoa(skip))
+	}
 	if count {
 		add("$count", "true")
 	}

@@ -39,7 +39,9 @@ func wantIDs(ns ...[]int32) []string {
 	return out
 }
 
-func TestListHalvesTopOnItsRefusal(t *testing.T) {
+// TestListLowersTopOnItsRefusal: a 400 naming the limit (ASP.NET OData's
+// wording) lowers $top to it at once, and the next List starts there.
+func TestListLowersTopOnItsRefusal(t *testing.T) {
 	srv := startFake(t, fake.Options{TopCap: 30})
 	added := addRange(srv, 1, 70, base, fake.InboundExternal)
 	cfg := clientConfig()
@@ -53,19 +55,43 @@ func TestListHalvesTopOnItsRefusal(t *testing.T) {
 	if !slices.Equal(ids(got), wantIDs(added)) {
 		t.Fatalf("listed %d recordings, want the 70 added", len(got))
 	}
-	// 100 and 50 refused, then 25+25+20.
-	if n := srv.Requests(recordingsPath); n != 5 {
-		t.Errorf("%d listing requests, want 5 (two refusals, three pages of 25)", n)
+	// 100 refused, then 30+30+10.
+	if n := srv.Requests(recordingsPath); n != 4 {
+		t.Errorf("%d listing requests, want 4 (a refusal, three pages)", n)
 	}
-	if top := c.top.Load(); top != 25 {
-		t.Errorf("remembered $top %d, want 25", top)
+	if top := c.pages.size(); top != 30 {
+		t.Errorf("remembered $top %d, want 30", top)
 	}
-	// The next call starts at the working size.
+	// The next call starts at the working size, and does not probe above
+	// the limit the PBX named.
 	if _, err := c.List(t.Context(), base, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.Requests(recordingsPath) - 5; n != 3 {
+	if n := srv.Requests(recordingsPath) - 4; n != 3 {
 		t.Errorf("second List made %d requests, want 3 (no refusal)", n)
+	}
+}
+
+// TestListHalvesTopWithoutALimit: a 400 about $top that names no number
+// (a proxy, say) halves the page size.
+func TestListHalvesTopWithoutALimit(t *testing.T) {
+	pbx := startFake(t, fake.Options{TopCap: -1})
+	added := addRange(pbx, 1, 70, base, fake.InboundExternal)
+	proxy := topProxy(t, pbx.URL(), func(top int) bool { return top > 30 })
+	cfg := clientConfig()
+	cfg.PageSize = 100
+	c := connect(t, proxy.URL, cfg, nil)
+	got, err := c.List(t.Context(), base, base.Add(time.Hour))
+	if err != nil || !slices.Equal(ids(got), wantIDs(added)) {
+		t.Fatalf("List = %d recordings, %v", len(got), err)
+	}
+	// 100 and 50 refused, then 25+25 and a probe at 50 refused (the
+	// refusal at 50 is remembered: half-way is 37, refused), then 25.
+	if n := pbx.Requests(recordingsPath); n != 3 {
+		t.Errorf("%d requests reached the PBX, want 3 pages of 25, 25 and 20", n)
+	}
+	if top := c.pages.size(); top != 25 {
+		t.Errorf("$top %d, want 25", top)
 	}
 }
 
@@ -258,5 +284,31 @@ func TestRequestsCarryHeadersNotSecrets(t *testing.T) {
 	defer mu.Unlock()
 	if len(failures) > 0 {
 		t.Errorf("requests: %v", failures)
+	}
+}
+
+// TestKeysetTiesAndFractions: rows sharing a StartTime across page
+// boundaries (ties broken by Id) and StartTimes to the tick (7 fractional
+// digits) are each listed once, with one request a page.
+func TestKeysetTiesAndFractions(t *testing.T) {
+	srv := startFake(t, fake.Options{})
+	var want []int32
+	for i := range 25 {
+		id := int32(100 - i) // Ids against the time order
+		at := base.Add(time.Duration(i/10) * 1234567 * 100 * time.Nanosecond)
+		srv.Add(fake.NewRecording(id, at, fake.OutboundExternal, uint64(i)))
+		want = append(want, id)
+	}
+	cfg := clientConfig()
+	cfg.PageSize = 4
+	got, err := connect(t, srv.URL(), cfg, nil).List(t.Context(), base, base.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(got), wantIDs(want)) {
+		t.Fatalf("listed %v, want %v", ids(got), wantIDs(want))
+	}
+	if n := srv.Requests(recordingsPath); n != 7 {
+		t.Errorf("%d requests, want 7 pages of 4 (the last short)", n)
 	}
 }

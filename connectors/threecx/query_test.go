@@ -84,3 +84,17 @@ func TestTopTooLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysetQuery(t *testing.T) {
+	f := "StartTime ge 2026-05-20T01:00:00Z and StartTime lt 2026-05-20T02:00:00Z"
+	first, err := url.ParseQuery(keysetQuery(f, nil, 100, true))
+	if err != nil || first.Get("$filter") != f || first.Has("$skip") || first.Get("$count") != "true" || first.Get("$orderby") != "StartTime asc,Id asc" {
+		t.Errorf("first page %v (%v)", first, err)
+	}
+	at := time.Date(2026, 5, 20, 8, 30, 0, 123456700, bangkok)
+	next, err := url.ParseQuery(keysetQuery(f, &keyset{start: at, id: 42}, 50, false))
+	want := f + " and (StartTime gt 2026-05-20T01:30:00.1234567Z or (StartTime eq 2026-05-20T01:30:00.1234567Z and Id gt 42))"
+	if err != nil || next.Get("$filter") != want || next.Has("$skip") || next.Has("$count") || next.Get("$top") != "50" {
+		t.Errorf("next page %v (%v), want $filter %q", next, err, want)
+	}
+}

@@ -156,29 +156,57 @@ type mapper struct {
 // Id, so that it cannot even be named; an element that has one but cannot
 // be used otherwise comes back with rec.Invalid set.
 func (m mapper) decode(raw json.RawMessage) (rec connectors.Recording, id int64, internal bool, err error) {
+	r, err := m.decodeRow(raw)
+	return r.rec, r.id, r.internal, err
+}
+
+// row is one decoded element of a page: the Recording, and the
+// (StartTime, Id) it sorts by, for keyset paging.
+type row struct {
+	rec      connectors.Recording
+	id       int64
+	internal bool
+	start    time.Time // as served, whatever its year; zero when none could be read
+}
+
+// decodeRow is decode, keeping the row's StartTime as served (even one
+// Invalid for being before 1970, or in a record unreadable otherwise).
+func (m mapper) decodeRow(raw json.RawMessage) (row, error) {
 	var p pbxRecording
 	decodeErr := json.Unmarshal(raw, &p)
 	if decodeErr != nil {
-		// Read the Id alone, to quarantine the record by name.
+		// Read the Id (and StartTime) alone, to quarantine the record by
+		// name.
 		var idOnly struct {
-			ID scalar `json:"Id"`
+			ID        scalar `json:"Id"`
+			StartTime scalar
 		}
 		if json.Unmarshal(raw, &idOnly) != nil {
-			return rec, 0, false, fmt.Errorf("unreadable record: %w", decodeErr)
+			var bare struct {
+				ID scalar `json:"Id"`
+			}
+			if json.Unmarshal(raw, &bare) != nil {
+				return row{}, fmt.Errorf("unreadable record: %w", decodeErr)
+			}
+			idOnly.ID = bare.ID
 		}
-		p = pbxRecording{ID: idOnly.ID}
+		p = pbxRecording{ID: idOnly.ID, StartTime: idOnly.StartTime}
 	}
-	id, err = strconv.ParseInt(text(p.ID), 10, 64)
+	id, err := strconv.ParseInt(text(p.ID), 10, 64)
 	if err != nil || !p.ID.valid {
-		return rec, 0, false, fmt.Errorf("record without a usable Id (%q)", truncate(p.ID.s, 40))
+		return row{}, fmt.Errorf("record without a usable Id (%q)", truncate(p.ID.s, 40))
+	}
+	r := row{id: id}
+	if t, ok := parseTime(p.StartTime); ok {
+		r.start = t
 	}
 	if decodeErr != nil {
-		rec = m.base(id)
-		rec.Invalid = fmt.Errorf("%w: 3cx recording %d: unreadable record: %v", connectors.ErrInvalid, id, decodeErr)
-		return rec, id, false, nil
+		r.rec = m.base(id)
+		r.rec.Invalid = fmt.Errorf("%w: 3cx recording %d: unreadable record: %v", connectors.ErrInvalid, id, decodeErr)
+		return r, nil
 	}
-	rec, internal = m.recording(&p, id)
-	return rec, id, internal, nil
+	r.rec, r.internal = m.recording(&p, id)
+	return r, nil
 }
 
 func (m mapper) base(id int64) connectors.Recording {

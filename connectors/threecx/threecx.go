@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
@@ -53,7 +53,10 @@ type Connector struct {
 	now    func() time.Time
 	ua     string
 	tokens *tokenSource
-	top    atomic.Int64 // the $top that works, halved on a 400 about it
+	pages  *pageSize // the $top that works for this PBX
+
+	keysetMu       sync.Mutex
+	keysetOffUntil time.Time // List pages with $skip until then
 
 	requestTimeout time.Duration // for a log-in or one page of a listing
 	headerTimeout  time.Duration // for a download's response headers
@@ -125,7 +128,7 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.top.Store(int64(cfg.PageSize))
+	c.pages = newPageSize(cfg.PageSize)
 	login, refresh := c.clientLogin, (func(context.Context, *token) (*token, error))(nil)
 	if user {
 		login, refresh = c.userLogin, c.refreshToken

@@ -186,7 +186,14 @@ func (q *query) parseSelect(s string, update int) *queryError {
 // page answers q over recs (in storage order): the JSON body, or tooLarge
 // when the query matches more than Options.MaxQueryMatches.
 func (s *Server) page(recs []*Recording, q *query) (body []byte, tooLarge bool) {
-	all := s.matches(recs, q)
+	var all []*Recording
+	if q.inOrder && !q.count && q.top >= 0 && s.opts.MaxQueryMatches == 0 {
+		// Nothing needs every match: scan for the page's alone (a keyset
+		// page costs its own rows, not the rest of the window).
+		all = s.firstMatches(recs, q, q.skip+q.top)
+	} else {
+		all = s.matches(recs, q)
+	}
 	total := len(all)
 	if s.opts.MaxQueryMatches > 0 && total > s.opts.MaxQueryMatches {
 		return nil, true
@@ -231,20 +238,7 @@ func (s *Server) matches(recs []*Recording, q *query) []*Recording {
 	}
 	s.cacheMu.Unlock()
 
-	if q.lo != nil {
-		lo := *q.lo
-		recs = recs[sort.Search(len(recs), func(i int) bool {
-			st := recs[i].StartTime
-			return st != nil && !st.Before(lo)
-		}):]
-	}
-	if q.hi != nil {
-		hi := *q.hi
-		recs = recs[:sort.Search(len(recs), func(i int) bool {
-			st := recs[i].StartTime
-			return st != nil && st.After(hi)
-		})]
-	}
+	recs = q.bounded(recs)
 	var all []*Recording
 	for _, r := range recs {
 		if q.filter == nil || q.filter(r) {
@@ -262,6 +256,42 @@ func (s *Server) matches(recs []*Recording, q *query) []*Recording {
 	}
 	s.cache = append(s.cache, cacheEntry{gen: s.gen, key: q.key, recs: all})
 	return all
+}
+
+// firstMatches returns the first n recordings q's $filter matches, in
+// storage order.
+func (s *Server) firstMatches(recs []*Recording, q *query, n int) []*Recording {
+	recs = q.bounded(recs)
+	var out []*Recording
+	for _, r := range recs {
+		if len(out) >= n {
+			break
+		}
+		if q.filter == nil || q.filter(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bounded narrows recs (in storage order) to the StartTime range q's
+// filter implies.
+func (q *query) bounded(recs []*Recording) []*Recording {
+	if q.lo != nil {
+		lo := *q.lo
+		recs = recs[sort.Search(len(recs), func(i int) bool {
+			st := recs[i].StartTime
+			return st != nil && !st.Before(lo)
+		}):]
+	}
+	if q.hi != nil {
+		hi := *q.hi
+		recs = recs[:sort.Search(len(recs), func(i int) bool {
+			st := recs[i].StartTime
+			return st != nil && st.After(hi)
+		})]
+	}
+	return recs
 }
 
 // compare orders two recordings by $orderby, nulls first ascending.
