@@ -76,7 +76,9 @@ func (c *Connector) userLogin(ctx context.Context) (*token, error) {
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("user login: %w", err)
-	case ok && body.Status.s == "AuthSuccess" && body.Token != nil && body.Token.AccessToken != "":
+	case ok && (body.Status.s == "AuthSuccess" || !body.Status.valid) && body.Token != nil && body.Token.AccessToken != "":
+		// A Token without any Status (as some clients' doubles answer) is
+		// taken as the success it carries.
 		t := c.newToken(body.Token.AccessToken, body.Token.ExpiresIn)
 		t.refresh, t.refreshCookie = refreshFrom(body.Token.RefreshToken, a.cookies, "")
 		return t, nil
