@@ -1,0 +1,13 @@
+//go:build race
+
+package simulation
+
+// Under the race detector everything runs several times slower: fewer
+// seeds and days fit the same budget, and more seeds at once than cores
+// only thrash.
+const (
+	raceEnabled    = true
+	ciSeeds        = 6
+	ciDays         = 7
+	workersPerProc = 2
+)
