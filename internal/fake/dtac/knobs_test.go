@@ -265,3 +265,93 @@ func TestMediaContentType(t *testing.T) {
 		})
 	}
 }
+
+// walk follows a listing's nextPageUri and returns each answer's status and
+// its page's length (-1 for an error).
+func walk(t *testing.T, s *Server, token string, size int) (codes, lens []int) {
+	t.Helper()
+	u := listURL(s, t0, t0.Add(time.Hour), 1, size)
+	for range 100 {
+		a := do(t, http.MethodGet, u, map[string]string{"Authorization": token})
+		codes = append(codes, a.code)
+		if a.code != http.StatusOK {
+			lens = append(lens, -1)
+			return codes, lens
+		}
+		var p page
+		if err := json.Unmarshal([]byte(a.body), &p); err != nil {
+			t.Fatal(err)
+		}
+		lens = append(lens, len(p.Objects))
+		if p.NextPageURI == nil || len(p.Objects) == 0 {
+			return codes, lens
+		}
+		u = *p.NextPageURI
+	}
+	t.Fatal("more than 100 pages")
+	return nil, nil
+}
+
+// TestNextPageAndPastLastPage: when a page carries a nextPageUri (only with
+// more rows, on every full page, on every page) and what a page past the
+// data answers (an empty page, or 500), for totals that are and are not a
+// multiple of the page size.
+func TestNextPageAndPastLastPage(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      Options
+		n         int
+		wantCodes []int
+		wantLens  []int
+	}{
+		{"when more, multiple", Options{}, 6, []int{200, 200}, []int{3, 3}},
+		{"when more, not a multiple", Options{}, 7, []int{200, 200, 200}, []int{3, 3, 1}},
+		{"when full, multiple: an empty page past it", Options{NextPage: NextPageWhenFull}, 6, []int{200, 200, 200}, []int{3, 3, 0}},
+		{"when full, multiple: 500 past it", Options{NextPage: NextPageWhenFull, ServerErrorPastLastPage: true}, 6, []int{200, 200, 500}, []int{3, 3, -1}},
+		{"when full, not a multiple", Options{NextPage: NextPageWhenFull, ServerErrorPastLastPage: true}, 7, []int{200, 200, 200}, []int{3, 3, 1}},
+		{"always, not a multiple: 500 past it", Options{NextPage: NextPageAlways, ServerErrorPastLastPage: true}, 7, []int{200, 200, 200, 500}, []int{3, 3, 1, -1}},
+		{"always, empty window: page 1 is never 500", Options{NextPage: NextPageAlways, ServerErrorPastLastPage: true}, 0, []int{200}, []int{0}},
+		{"when full, result cap on a full page: 500 past it", Options{NextPage: NextPageWhenFull, ServerErrorPastLastPage: true, ResultLimit: 6}, 9, []int{200, 200, 500}, []int{3, 3, -1}},
+		{"500 knob alone never shows: no page leads past the data", Options{ServerErrorPastLastPage: true}, 6, []int{200, 200}, []int{3, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, tc.opts)
+			addN(s, tc.n, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
+			codes, lens := walk(t, s, login(t, s), 3)
+			if !slices.Equal(codes, tc.wantCodes) || !slices.Equal(lens, tc.wantLens) {
+				t.Fatalf("codes %v, page lengths %v; want %v, %v", codes, lens, tc.wantCodes, tc.wantLens)
+			}
+		})
+	}
+	t.Run("past the data by page number", func(t *testing.T) {
+		s := start(t, Options{ServerErrorPastLastPage: true})
+		addN(s, 4, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
+		tok := login(t, s)
+		for pg, want := range map[int]int{1: 200, 2: 200, 3: 500, 9: 500} {
+			if a := do(t, http.MethodGet, listURL(s, t0, t0.Add(time.Hour), pg, 2), map[string]string{"Authorization": tok}); a.code != want ||
+				(want == 500 && !strings.Contains(a.body, "HTTP Status 500")) {
+				t.Errorf("page %d: HTTP %d %q, want %d", pg, a.code, a.body, want)
+			}
+		}
+	})
+}
+
+// TestFailPages: FailPages fails the next n requests for pages numbered
+// minPage or more, whatever the data, then serves them again.
+func TestFailPages(t *testing.T) {
+	s := start(t, Options{})
+	addN(s, 7, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
+	tok := login(t, s)
+	s.FailPages(2, 2)
+	code := func(pg int) int {
+		return do(t, http.MethodGet, listURL(s, t0, t0.Add(time.Hour), pg, 3), map[string]string{"Authorization": tok}).code
+	}
+	got := []int{code(1), code(2), code(3), code(2), code(1)}
+	if want := []int{200, 500, 500, 200, 200}; !slices.Equal(got, want) {
+		t.Fatalf("codes %v, want %v", got, want)
+	}
+	s.FailPages(1, 1)
+	if c := code(1); c != 500 {
+		t.Fatalf("FailPages(1, 1): page 1 answered %d", c)
+	}
+}

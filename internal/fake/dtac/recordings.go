@@ -80,6 +80,10 @@ func (s *Server) handleRecordings(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "page, pagesize or maxresults is not a valid number")
 		return
 	}
+	if s.failPage(page) {
+		tomcatError(w, http.StatusInternalServerError, "The server encountered an unexpected condition that prevented it from fulfilling the request.")
+		return
+	}
 	size = min(size, s.pageCap)
 	if lim := s.opts.ResultLimit; lim > 0 && (maxResults <= 0 || maxResults > lim) {
 		maxResults = lim
@@ -104,9 +108,20 @@ func (s *Server) handleRecordings(w http.ResponseWriter, r *http.Request) {
 	if maxResults > 0 && total > maxResults {
 		available, capped = maxResults, true
 	}
+	if s.opts.ServerErrorPastLastPage && page > 1 && len(recs) == 0 && !s.opts.RepeatPages {
+		tomcatError(w, http.StatusInternalServerError, "The server encountered an unexpected condition that prevented it from fulfilling the request.")
+		return
+	}
 	more := offset+len(recs) < available
 	if s.opts.RepeatPages {
 		more = available > size
+	}
+	next := more
+	switch s.opts.NextPage {
+	case NextPageWhenFull:
+		next = more || len(recs) == size
+	case NextPageAlways:
+		next = true
 	}
 	limitReached := capped
 	if s.opts.LimitReachedOnLastPage {
@@ -122,7 +137,7 @@ func (s *Server) handleRecordings(w http.ResponseWriter, r *http.Request) {
 	if !s.opts.OmitPageSize {
 		ans.PageSize = &size
 	}
-	if more {
+	if next {
 		ans.NextPageURI = s.pageURI(r, q, page+1)
 	}
 	if page > 1 {

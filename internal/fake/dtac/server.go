@@ -29,6 +29,24 @@ const (
 	LoginFailsHTML500
 )
 
+// NextPage is when a listing page carries a nextPageUri; the real portal's
+// rule is unknown.
+type NextPage int
+
+const (
+	// NextPageWhenMore sends nextPageUri only when rows are left past the
+	// page (the default).
+	NextPageWhenMore NextPage = iota
+	// NextPageWhenFull sends it on every full page, the last one included
+	// when it is full: a portal that does not count what is left
+	// (resultCount is -1), so a listing whose total is a multiple of the
+	// page size leads to a page past the data.
+	NextPageWhenFull
+	// NextPageAlways sends it on every page, however short (a public client
+	// checks both a full page and nextPageUri before asking for more).
+	NextPageAlways
+)
+
 // Options are the fake portal's accounts and knobs. The zero value serves
 // the most pessimistic plausible portal: inclusive end bound, a 1000-row page
 // cap, tokens that never expire on their own.
@@ -78,6 +96,14 @@ type Options struct {
 	// the last page". With ResultLimit, the last page is the one the cap
 	// ends on, which may be short.
 	LimitReachedOnLastPage bool
+	// NextPage says when a page carries a nextPageUri.
+	NextPage NextPage
+	// ServerErrorPastLastPage answers HTTP 500 (a Tomcat error page) to a
+	// page after the first that lies past the available data, as a public
+	// client reports OrkTrack does ("always 500s for page numbers beyond the
+	// available data"). By default such a page is an empty one: 200 with
+	// "objects": [].
+	ServerErrorPastLastPage bool
 	// NewestFirst lists the newest recording first. By default the oldest
 	// comes first: the REST API's order is not documented.
 	NewestFirst bool
@@ -110,14 +136,16 @@ type Server struct {
 	ln  net.Listener
 	srv *http.Server
 
-	mu       sync.Mutex
-	recs     []*Recording // sorted by (second, ID) unless dirty
-	dirty    bool
-	byID     map[int64]*Recording
-	sessions map[string]*session
-	logins   int
-	requests map[string]int
-	inserted int64 // recordings InsertPerPage added
+	mu           sync.Mutex
+	recs         []*Recording // sorted by (second, ID) unless dirty
+	dirty        bool
+	byID         map[int64]*Recording
+	sessions     map[string]*session
+	logins       int
+	requests     map[string]int
+	inserted     int64 // recordings InsertPerPage added
+	failPages    int   // listing requests FailPages still fails
+	failFromPage int   // the first page number FailPages fails
 
 	rowsServed int
 }
@@ -131,6 +159,9 @@ type session struct {
 func Start(opts Options) (*Server, error) {
 	if opts.PageCap < 0 || opts.TokenMaxRequests < 0 || opts.TokenTTL < 0 {
 		return nil, errors.New("fake dtac: PageCap, TokenMaxRequests and TokenTTL must not be negative")
+	}
+	if opts.NextPage < NextPageWhenMore || opts.NextPage > NextPageAlways {
+		return nil, errors.New("fake dtac: unknown NextPage")
 	}
 	if opts.InsertPerPage < 0 || opts.ResultLimit < 0 {
 		return nil, errors.New("fake dtac: InsertPerPage and ResultLimit must not be negative")
@@ -202,6 +233,26 @@ func (s *Server) ExpireSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.sessions)
+}
+
+// FailPages makes the next n listing requests for a page numbered minPage
+// or more answer HTTP 500, whatever the data: the transient errors a
+// public client reports OrkTrack answers under load.
+func (s *Server) FailPages(n, minPage int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPages, s.failFromPage = n, minPage
+}
+
+// failPage reports whether FailPages fails this request for page.
+func (s *Server) failPage(page int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failPages > 0 && page >= s.failFromPage {
+		s.failPages--
+		return true
+	}
+	return false
 }
 
 // Logins counts the successful log-ins (tokens granted).
