@@ -35,6 +35,9 @@ const (
 	// firstReloginWait is the wait before the second fresh log-in of a
 	// request; it doubles before each further one.
 	firstReloginWait = 200 * time.Millisecond
+	// pageRetryWait is the wait before asking again for a listing page
+	// (after the first) that answered 5xx; a public client waits 300 ms.
+	pageRetryWait = 300 * time.Millisecond
 )
 
 // Config is what the connector needs to know about one DTAC account.
@@ -68,6 +71,9 @@ type Connector struct {
 	// reloginWait is the wait before the n-th fresh log-in after the
 	// first (n ≥ 1) of a request whose token the portal keeps refusing.
 	reloginWait func(n int) time.Duration
+	// pageRetryWait is the wait before asking again for a listing page
+	// that answered 5xx.
+	pageRetryWait time.Duration
 
 	auth auth
 }
@@ -125,6 +131,7 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		apiTimeout:    apiTimeout,
 		headerTimeout: headerTimeout,
 		reloginWait:   func(n int) time.Duration { return firstReloginWait << (n - 1) },
+		pageRetryWait: pageRetryWait,
 		auth:          auth{sem: make(chan struct{}, 1)},
 	}
 	if c.pageSize == 0 {

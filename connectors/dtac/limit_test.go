@@ -46,6 +46,13 @@ func TestListLimitReachedAsLastPage(t *testing.T) {
 		{"newest first, full last page", fakedtac.Options{NewestFirst: true}, 20, 5, 4 + 1},
 		{"silent page cap below the size asked", fakedtac.Options{PageCap: 4, OmitPageSize: true}, 23, 10, 6 + 1},
 		{"end exclusive, string ids", fakedtac.Options{EndExclusive: true, StringIDs: true}, 12, 5, 3 + 1},
+		// "Follow nextPageUri until limitReached: true": the flagged page
+		// may still carry a nextPageUri.
+		{"a nextPageUri on every page, short last page", fakedtac.Options{NextPage: fakedtac.NextPageAlways}, 23, 5, 5 + 1},
+		{"a nextPageUri on every page, full last page", fakedtac.Options{NextPage: fakedtac.NextPageAlways}, 20, 5, 4 + 1},
+		{"a nextPageUri on every full page, full last page", fakedtac.Options{NextPage: fakedtac.NextPageWhenFull}, 20, 5, 4 + 1},
+		{"a nextPageUri on every page, newest first", fakedtac.Options{NextPage: fakedtac.NextPageAlways, NewestFirst: true}, 23, 5, 5 + 1},
+		{"a nextPageUri on every page, 500 past the data", fakedtac.Options{NextPage: fakedtac.NextPageAlways, ServerErrorPastLastPage: true}, 23, 5, 5 + 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.LimitReachedOnLastPage = true

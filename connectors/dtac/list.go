@@ -47,7 +47,24 @@ const maxPages = 10_000
 // a listing it knows is incomplete. On a short page without a next page it
 // is most likely the end; List still asks once more past the newest start
 // seen, so that a cap that fell on a short page is not taken for the end,
-// and stops when that brings nothing new.
+// and stops when that brings nothing new. A short page that brings nothing
+// new ends the listing even when it carries a nextPageUri ("follow
+// nextPageUri until limitReached", one client's reading, implies the
+// flagged page may still have one).
+//
+// A page after the first that answers 5xx is asked again once, after
+// pageRetryWait. A public client reports that OrkTrack answers 500 for a
+// page number past the available data, and a portal that does not count
+// what is left puts a nextPageUri on a full last page: so when the page
+// fails again List does not fail, but confirms the end the way it lists
+// past a cap, asking again from the newest start seen (up to the oldest,
+// newest first; both ways when the rows seen tell no order, all having
+// started within one second). What that brings is listed like any page,
+// so nothing the failed page held is skipped; when it brings nothing new
+// before a page fails again, the listing is complete. List fails when it
+// cannot ask past what it has seen (no readable start, or rows in no order
+// of start). A 5xx on the listing's first page, or on the first page of a
+// listing asked again, is an error.
 //
 // A portal that serves a page again (a page starting with the same
 // recording as an earlier one and bringing nothing new, or a nextPageUri
@@ -75,10 +92,18 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		// after (ascending) or before (descending) the one before it on
 		// the same page. (Across pages a shift moves rows back.)
 		ascending, descending bool
-		prev                  time.Time
-		latest, oldest        time.Time // the newest and oldest start seen
-		fresh                 int       // ids first listed on the current page
-		served                int       // the most rows a page with a next page held
+		// The order across pages, for when no page shows one: the first
+		// row of a page against the first row of the page before it in the
+		// same listing (a shift moves rows back by less than a page).
+		laterPages, earlierPages bool
+		pageFirst, lastFirst     time.Time // first start on this page and on the one before
+		prev                     time.Time
+		latest, oldest           time.Time // the newest and oldest start seen
+		fresh                    int       // ids first listed on the current page
+		served                   int       // the most rows a page with a next page held
+		segPage                  int       // pages fetched since the listing last started from page 1
+		segFresh                 int       // ids first listed since then
+		confirming               bool      // it started again to confirm an end after a 5xx
 	)
 	keep := func(d *recordingDTO) {
 		r, ok := c.recording(d, phones)
@@ -87,6 +112,9 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			return
 		}
 		if at := r.CallAt; !at.IsZero() {
+			if pageFirst.IsZero() {
+				pageFirst = at
+			}
 			switch {
 			case prev.IsZero():
 			case at.Before(prev):
@@ -107,6 +135,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		}
 		seen[r.ID] = true
 		fresh++
+		segFresh++
 		if !r.CallAt.IsZero() && (r.CallAt.Before(from) || !r.CallAt.Before(to)) {
 			return
 		}
@@ -117,17 +146,103 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	}
 
 	u := c.pageURL(start, end, 1)
+	// relist starts the listing again from page 1 of [start, end].
+	relist := func(confirm bool) {
+		u = c.pageURL(start, end, 1)
+		segPage, segFresh, confirming, lastFirst = 0, 0, confirm, time.Time{}
+		clear(firstIDs)
+		clear(fetched)
+	}
+	// pending are windows still to list once this one ends: the other side
+	// of an end confirmed while nothing told the order.
+	var pending [][2]time.Time
+	nextWindow := func() bool {
+		if len(pending) == 0 {
+			return false
+		}
+		start, end, pending = pending[0][0], pending[0][1], pending[1:]
+		c.log.DebugContext(ctx, "dtac: listing the other side of the recordings seen", "from", start, "to", end)
+		relist(true)
+		return true
+	}
 	for page := 1; ; page++ {
 		if page > maxPages {
 			return nil, fmt.Errorf("dtac: list recordings at %s: more than %d pages; stopped", c.host, maxPages)
 		}
 		fetched[u.String()] = true
-		fresh, prev = 0, time.Time{}
+		segPage++
+		fresh, prev, pageFirst = 0, time.Time{}, time.Time{}
 		info, err := c.fetchPage(ctx, u, page, keep)
+		if err != nil && page > 1 && serverError(err) {
+			// A portal under load answers 5xx now and then: ask once more.
+			c.log.DebugContext(ctx, "dtac: a listing page failed; asking for it again", "page", page, "error", err)
+			if err := sleep(ctx, c.pageRetryWait); err != nil {
+				return nil, fmt.Errorf("dtac: list recordings at %s, page %d: waiting to ask again: %w", c.host, page, err)
+			}
+			fresh, prev, pageFirst = 0, time.Time{}, time.Time{}
+			info, err = c.fetchPage(ctx, u, page, keep)
+		}
 		if err != nil {
-			return nil, err
+			if segPage == 1 || !serverError(err) {
+				return nil, err
+			}
+			if confirming && segFresh == 0 {
+				// Listed again past the recordings seen, and nothing new
+				// before the page past them: the end.
+				c.log.DebugContext(ctx, "dtac: listing past the recordings seen brought nothing new; the listing is complete", "page", page, "error", err)
+				if nextWindow() {
+					continue
+				}
+				break
+			}
+			// Most likely a page past the data, which OrkTrack answers
+			// with 500: confirm the end by listing again past the
+			// recordings seen. Anything the failed page held is listed
+			// then, so nothing is skipped whatever the 5xx meant.
+			noProgress := fmt.Errorf("%w; asking again past the recordings seen makes no progress (%s to %s): cannot confirm the end of the listing",
+				err, start.Format(time.RFC3339), end.Format(time.RFC3339))
+			switch order := c.order(ascending, descending, laterPages, earlierPages); {
+			case order == 0:
+				return nil, fmt.Errorf("%w; the portal does not list recordings in order of start, so the end of the listing cannot be confirmed", err)
+			case !(ascending || descending || laterPages || earlierPages):
+				// Nothing tells the order (everything seen started within
+				// one second): confirm past the newest and, after, before
+				// the oldest, so that neither order skips a recording.
+				s1, e1, s2, e2 := start, end, start, end
+				up, down := c.pastSeen(1, latest, oldest, &s1, &e1), c.pastSeen(-1, latest, oldest, &s2, &e2)
+				switch {
+				case up && down:
+					start, end = s1, e1
+					pending = append(pending, [2]time.Time{s2, e2})
+				case up:
+					start, end = s1, e1
+				case down:
+					start, end = s2, e2
+				default:
+					return nil, noProgress
+				}
+			case !c.pastSeen(order, latest, oldest, &start, &end):
+				return nil, noProgress
+			}
+			c.log.InfoContext(ctx, "dtac: a listing page failed twice (OrkTrack answers 500 past its data); listing again past the recordings seen to confirm the end",
+				"from", start, "to", end, "page", page, "error", err)
+			relist(true)
+			continue
+		}
+		if !pageFirst.IsZero() {
+			switch {
+			case lastFirst.IsZero():
+			case pageFirst.After(lastFirst):
+				laterPages = true
+			case pageFirst.Before(lastFirst):
+				earlierPages = true
+			}
+			lastFirst = pageFirst
 		}
 		if info.objects == 0 {
+			if nextWindow() {
+				continue
+			}
 			break
 		}
 		if info.firstID != "" {
@@ -153,33 +268,33 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			// reading), or a cap that fell on a short page (the other).
 			// Anything else is a cap.
 			last := info.next == "" && !full
-			if last && fresh == 0 {
-				break // asked past the newest seen: nothing new, the end
+			if !full && fresh == 0 {
+				// Asked past the newest seen: nothing new on a short page,
+				// the end (whether or not it carries a nextPageUri: "follow
+				// nextPageUri until limitReached" reads the flag as the end
+				// of a page that may still have one).
+				if nextWindow() {
+					continue
+				}
+				break
 			}
 			var progress bool
-			switch {
-			case ascending && descending:
+			switch order := c.order(ascending, descending, laterPages, earlierPages); {
+			case order == 0 && ascending && descending:
 				// No order to ask past: a last page is taken at its word.
 				if last {
 					break
 				}
 				return nil, fmt.Errorf("dtac: list recordings at %s: the portal's result limit was reached and it does not list recordings in order of start: cannot list the window completely",
 					c.host)
-			case descending:
-				// Newest first: ask again up to the oldest start seen (one
-				// second more, for an exclusive end bound).
-				if e := oldest.UTC().Truncate(time.Second).Add(time.Second); e.Before(end) {
-					end, progress = e, true
-				}
 			default:
-				// Oldest first: ask again from the newest start seen. Rows
-				// listed twice are dropped by id.
-				if s := latest.UTC().Truncate(time.Second); s.After(start) {
-					start, progress = s, true
-				}
+				progress = c.pastSeen(order, latest, oldest, &start, &end)
 			}
 			if !progress {
 				if last {
+					if nextWindow() {
+						continue
+					}
 					break
 				}
 				// Without progress the listing would be incomplete: fail
@@ -192,12 +307,13 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			} else {
 				c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again past the recordings seen", "from", start, "to", end, "page", page)
 			}
-			u = c.pageURL(start, end, 1)
-			clear(firstIDs)
-			clear(fetched)
+			relist(false)
 			continue
 		}
 		if info.next == "" || (info.pageSize > 0 && info.objects < info.pageSize) {
+			if nextWindow() {
+				continue
+			}
 			break
 		}
 		next, err := u.Parse(info.next)
@@ -229,6 +345,63 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	return out, nil
 }
 
+// order is the portal's order of start as the rows seen show it: 1 oldest
+// first, -1 newest first, 0 none (rows out of order within a page, or
+// pages that disagree). Within a page is what counts; across pages only
+// when no page tells. Nothing seen either way reads as oldest first, the
+// order every known client sees (List's confirmation of an end after a
+// 5xx asks both ways then).
+func (c *Connector) order(ascending, descending, laterPages, earlierPages bool) int {
+	switch {
+	case ascending && descending:
+		return 0
+	case ascending:
+		return 1
+	case descending:
+		return -1
+	case laterPages && earlierPages:
+		return 0
+	case earlierPages:
+		return -1
+	}
+	return 1
+}
+
+// pastSeen moves the listing's bounds past the recordings seen, in the
+// portal's order: oldest first, from the newest start seen (rows listed
+// twice are dropped by id); newest first, up to the oldest start seen (one
+// second more, for an exclusive end bound). It reports whether that
+// narrows the listing at all.
+func (c *Connector) pastSeen(order int, latest, oldest time.Time, start, end *time.Time) bool {
+	if order < 0 {
+		if e := oldest.UTC().Truncate(time.Second).Add(time.Second); !oldest.IsZero() && e.Before(*end) {
+			*end = e
+			return true
+		}
+		return false
+	}
+	if s := latest.UTC().Truncate(time.Second); !latest.IsZero() && s.After(*start) {
+		*start = s
+		return true
+	}
+	return false
+}
+
+// serverError reports whether err is the portal answering 5xx.
+func serverError(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.status >= 500 && se.status <= 599
+}
+
+// statusError is an answer with an unexpected HTTP status.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
 // pageURL is the URL of a page of the listing of [start, end].
 func (c *Connector) pageURL(start, end time.Time, page int) *url.URL {
 	u := c.endpoint("recordings", "")
@@ -258,7 +431,7 @@ func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each fu
 	}
 	defer discard(resp) // the decoder may stop short of the body's last bytes
 	if resp.StatusCode != http.StatusOK {
-		return pageInfo{}, fmt.Errorf("%s: %w", what, c.unexpected(resp))
+		return pageInfo{}, &statusError{resp.StatusCode, fmt.Errorf("%s: %w", what, c.unexpected(resp))}
 	}
 	// The page is decoded as it streams in, but a decoder holds a whole
 	// token: the body is bounded (after decompression), and whitespace runs
