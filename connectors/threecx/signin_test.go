@@ -45,17 +45,21 @@ func TestSignInsPerHour(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		cfg        Config
+		opts       fake.Options
 		step       time.Duration
 		maxLogins  int
 		maxTokenRq int
 	}{
-		{"user, a pass every 5 min", userConfig(), 5 * time.Minute, 1, 13},
-		{"user, a request every second", userConfig(), time.Second, 1, 67},
-		{"API client, a pass every 5 min", clientConfig(), 5 * time.Minute, 12, 12},
-		{"API client, a request every second", clientConfig(), time.Second, 67, 67},
+		{"user, a pass every 5 min", userConfig(), fake.Options{}, 5 * time.Minute, 1, 13},
+		{"user, a request every second", userConfig(), fake.Options{}, time.Second, 1, 67},
+		{"user, form refresh rotating, a request every second", userConfig(), fake.Options{Refresh: fake.RefreshForm, RefreshRotates: true}, time.Second, 1, 67},
+		{"user, refresh token only as a cookie, a pass every 5 min", userConfig(), fake.Options{RefreshCookieOnly: true}, 5 * time.Minute, 1, 13},
+		{"user, refresh unsupported, a pass every 5 min", userConfig(), fake.Options{Refresh: fake.RefreshUnsupported}, 5 * time.Minute, 12, 13},
+		{"API client, a pass every 5 min", clientConfig(), fake.Options{}, 5 * time.Minute, 12, 12},
+		{"API client, a request every second", clientConfig(), fake.Options{}, time.Second, 67, 67},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := signInsInAnHour(t, tc.cfg, fake.Options{}, tc.step)
+			st := signInsInAnHour(t, tc.cfg, tc.opts, tc.step)
 			t.Logf("1 h, %d listings: %d sign-ins (connector counted %d), %d refreshes, %d token requests, %d 401s",
 				st.listings, st.logins, st.counted, st.refreshes, st.tokenRequests, st.unauthorized)
 			if st.logins > tc.maxLogins || st.tokenRequests > tc.maxTokenRq || st.unauthorized != 0 {
