@@ -103,6 +103,14 @@ var (
 	ErrInvalid = errors.New("invalid recording at the source")
 )
 
+// LoginCounter is an optional capability: a connector that counts the
+// full sign-ins it sent (refreshes not included), for the metric
+// syncd_source_logins_total. Portals lock accounts and block addresses
+// after many sign-ins; the count shows how gentle syncd is.
+type LoginCounter interface {
+	Logins() uint64
+}
+
 // Permanent reports whether err will not fix itself by retrying the same
 // recording: the syncer quarantines such a recording at once.
 func Permanent(err error) bool {

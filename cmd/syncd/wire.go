@@ -117,6 +117,12 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}
 		a.sources = append(a.sources, c)
+		if lc, ok := c.(connectors.LoginCounter); ok && reg != nil {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "syncd_source_logins_total", Help: "Full sign-ins sent to the source (token refreshes not counted).",
+				ConstLabels: prometheus.Labels{"source": name},
+			}, func() float64 { return float64(lc.Logins()) }))
+		}
 	}
 	return a, nil
 }
