@@ -17,7 +17,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		token = r.URL.Query().Get("at")
 	}
 	if !s.authorise(token) {
-		unauthorised(w)
+		s.unauthorised(w)
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)

@@ -55,7 +55,7 @@ type userDTO struct {
 
 func (s *Server) handleRecordings(w http.ResponseWriter, r *http.Request) {
 	if !s.authorise(r.Header.Get("Authorization")) {
-		unauthorised(w)
+		s.unauthorised(w)
 		return
 	}
 	q := r.URL.Query()

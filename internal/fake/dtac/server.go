@@ -29,6 +29,24 @@ const (
 	LoginFailsHTML500
 )
 
+// TokenRejection is how the fake answers a request whose token is not, or
+// no longer, valid. Public clients know a 401 or 403; a portal that
+// answers 200 with a JSON error instead is plausible.
+type TokenRejection int
+
+const (
+	// Reject401 answers 401 {"error":"not authenticated"} (the default).
+	Reject401 TokenRejection = iota
+	// Reject403 answers 403 {"error":"access denied"}.
+	Reject403
+	// Reject200InvalidAccessToken answers 200 {"error":"invalid access token"}.
+	Reject200InvalidAccessToken
+	// Reject200SessionExpired answers 200 {"error":"session expired"}.
+	Reject200SessionExpired
+	// Reject200InvalidTokenMessage answers 200 {"message":"Invalid token"}.
+	Reject200InvalidTokenMessage
+)
+
 // NextPage is when a listing page carries a nextPageUri; the real portal's
 // rule is unknown.
 type NextPage int
@@ -61,6 +79,13 @@ type Options struct {
 	// TokenMaxRequests expires a token after that many authorised requests;
 	// 0 means never.
 	TokenMaxRequests int
+	// RejectToken is how the listing, the audio and keepalive answer a
+	// token that is not valid (expired, revoked, never issued).
+	RejectToken TokenRejection
+	// RejectTokenContentType, if set, is the Content-Type of RejectToken's
+	// 200 answers instead of application/json (NoContentType sends none):
+	// an audio stream may declare its type before it checks the token.
+	RejectTokenContentType string
 	// LoginFailure is how a failed log-in answers.
 	LoginFailure LoginFailure
 	// RevokeLogins invalidates the token of each of the first RevokeLogins
@@ -159,6 +184,9 @@ type session struct {
 func Start(opts Options) (*Server, error) {
 	if opts.PageCap < 0 || opts.TokenMaxRequests < 0 || opts.TokenTTL < 0 {
 		return nil, errors.New("fake dtac: PageCap, TokenMaxRequests and TokenTTL must not be negative")
+	}
+	if opts.RejectToken < Reject401 || opts.RejectToken > Reject200InvalidTokenMessage {
+		return nil, errors.New("fake dtac: unknown RejectToken")
 	}
 	if opts.NextPage < NextPageWhenMore || opts.NextPage > NextPageAlways {
 		return nil, errors.New("fake dtac: unknown NextPage")
@@ -312,15 +340,35 @@ func (s *Server) authorise(token string) bool {
 
 func (s *Server) handleKeepalive(w http.ResponseWriter, r *http.Request) {
 	if !s.authorise(r.Header.Get("Authorization")) {
-		unauthorised(w)
+		s.unauthorised(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"alive":true}` + "\n"))
 }
 
-func unauthorised(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte(`{"error":"not authenticated"}` + "\n"))
+// unauthorised answers a request whose token is not valid, as RejectToken
+// says.
+func (s *Server) unauthorised(w http.ResponseWriter) {
+	code, body := http.StatusUnauthorized, `{"error":"not authenticated"}`
+	switch s.opts.RejectToken {
+	case Reject403:
+		code, body = http.StatusForbidden, `{"error":"access denied"}`
+	case Reject200InvalidAccessToken:
+		code, body = http.StatusOK, `{"error":"invalid access token"}`
+	case Reject200SessionExpired:
+		code, body = http.StatusOK, `{"error":"session expired"}`
+	case Reject200InvalidTokenMessage:
+		code, body = http.StatusOK, `{"message":"Invalid token"}`
+	}
+	switch ctype := s.opts.RejectTokenContentType; {
+	case code != http.StatusOK || ctype == "":
+		w.Header().Set("Content-Type", "application/json")
+	case ctype == NoContentType:
+		w.Header()["Content-Type"] = nil
+	default:
+		w.Header().Set("Content-Type", ctype)
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body + "\n"))
 }
