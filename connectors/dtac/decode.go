@@ -88,8 +88,10 @@ type pageInfo struct {
 // decodePage reads a page of the listing as a stream, one recording at a
 // time, handing each to each; only the paging fields are kept. A page
 // without an objects array (none, or null) is not a listing, however
-// valid its JSON: {} or {"error":"session expired"} is an error, never an
-// empty page. An empty array is an empty page.
+// valid its JSON: {} or {"error":"database unavailable"} is an error,
+// never an empty page. (An error object that speaks of the token, such as
+// {"error":"session expired"}, never gets here: authed logs in again.) An
+// empty array is an empty page.
 func decodePage(r io.Reader, each func(*recordingDTO)) (pageInfo, error) {
 	var info pageInfo
 	dec := json.NewDecoder(r)

@@ -10,7 +10,8 @@ import (
 // TestListAnswerWithoutObjects: a 200 JSON answer without an objects array
 // is an error of the listing, never an empty page that would let the
 // cursor pass recordings; an objects array present and empty is a real
-// empty page.
+// empty page. (An error object that speaks of the token or the session is
+// a refused token: relogin200_test.go.)
 func TestListAnswerWithoutObjects(t *testing.T) {
 	const js = "application/json"
 	for _, tc := range []struct {
@@ -19,7 +20,8 @@ func TestListAnswerWithoutObjects(t *testing.T) {
 		wantErr string // "" for none
 	}{
 		{"empty object", `{}`, `the answer has no "objects" array: it is not a listing: "{}"`},
-		{"an error instead", `{"error":"session expired"}`, `the answer has no "objects" array: it is not a listing: "{\"error\":\"session expired\"}"`},
+		{"an error instead", `{"error":"database unavailable"}`, `the answer has no "objects" array: it is not a listing: "{\"error\":\"database unavailable\"}"`},
+		{"a message instead", `{"message":"Internal error","status":500}`, `the answer has no "objects" array: it is not a listing`},
 		{"null objects", `{"objects":null}`, `reading "objects": null, not an array`},
 		{"paging fields only", `{"nextPageUri":null,"limitReached":false,"page":2,"pageSize":2}`, `the answer has no "objects" array`},
 		{"objects not an array", `{"objects":{"id":1}}`, `reading "objects": "{", not an array`},

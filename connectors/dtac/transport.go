@@ -95,9 +95,15 @@ func (b *cancelOnClose) Close() error {
 }
 
 // authed sends a request with the session token (logging in first if there
-// is none) and, if the portal refuses the token with 401 or 403, logs in
-// again and retries. send makes one request with the token given. what
-// names the operation in errors.
+// is none) and, if the portal refuses the token, logs in again and
+// retries. send makes one request with the token given. what names the
+// operation in errors.
+//
+// The portal refuses a token with 401 or 403, or, as some portals do, with
+// 200 and a small JSON error object that speaks of the token or the session
+// ({"error":"invalid access token"}, {"error":"session expired"},
+// {"message":"Invalid token"}; see refusal). Any other answer is the
+// caller's to read.
 //
 // A token refused right after a fresh log-in has been invalidated again (a
 // person logged in to the portal with the same account, say): the request
@@ -115,23 +121,32 @@ func (c *Connector) authed(ctx context.Context, what string, send func(ctx conte
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		var refused string
+		switch resp.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			refused = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		case http.StatusOK:
+			if text, ok := refusal(resp); ok {
+				refused = fmt.Sprintf("HTTP 200 %q", excerpt([]byte(text), c.secrets(tok)...))
+			}
+		}
+		if refused == "" {
 			return resp, nil
 		}
 		discard(resp)
 		if relogins == maxRelogins {
-			return nil, fmt.Errorf("%s: HTTP %d even with a fresh token, %d times: the portal keeps invalidating the session "+
+			return nil, fmt.Errorf("%s: %s even with a fresh token, %d times: the portal keeps invalidating the session "+
 				"(is someone logging in to the portal with the same account?); it will be tried again later",
-				what, resp.StatusCode, maxRelogins)
+				what, refused, maxRelogins)
 		}
 		if relogins > 0 {
 			wait := c.reloginWait(relogins)
-			c.log.DebugContext(ctx, "dtac: a fresh token was refused too; logging in again after a wait", "status", resp.StatusCode, "wait", wait)
+			c.log.DebugContext(ctx, "dtac: a fresh token was refused too; logging in again after a wait", "answer", refused, "wait", wait)
 			if err := sleep(ctx, wait); err != nil {
 				return nil, fmt.Errorf("%s: waiting to log in again: %w", what, err)
 			}
 		} else {
-			c.log.DebugContext(ctx, "dtac: token refused, logging in again", "status", resp.StatusCode)
+			c.log.DebugContext(ctx, "dtac: token refused, logging in again", "answer", refused)
 		}
 		if tok, err = c.relogin(ctx, tok); err != nil {
 			return nil, err
