@@ -324,3 +324,39 @@ func TestUnknownDirection(t *testing.T) {
 		})
 	}
 }
+
+// Found by the simulation (seed 11): a retried record without a call time
+// hid the other retried records from the window, and itself stayed
+// pending for ever once the source stopped listing it.
+func TestRetriedRecordWithoutACallTime(t *testing.T) {
+	e := newEnv(t, Config{Lookback: time.Hour, MaxCall: time.Hour, MissingPasses: 2})
+	now := e.clock.Now()
+	e.conn.add("gone", now.Add(-30*time.Minute), 100, connectortest.Gone)
+	e.conn.add("bad", now.Add(-20*time.Minute), 100, connectortest.Ready)
+	e.conn.set("bad", func(m *memRec) {
+		m.rec.CallAt = time.Time{}
+		m.rec.Invalid = fmt.Errorf("timestamp %q: %w", "0000-00-00", connectors.ErrInvalid)
+	})
+	if res := e.pass(); res.Quarantined != 2 {
+		t.Fatalf("first pass %+v", res)
+	}
+	for range 8 { // four hours: the cursor is far past both
+		e.clock.Advance(30 * time.Minute)
+		e.pass()
+	}
+	e.conn.set("gone", func(m *memRec) { m.state = connectortest.Ready })
+	e.conn.mu.Lock()
+	delete(e.conn.recs, "bad") // the source no longer lists the bad row
+	e.conn.mu.Unlock()
+	if n, _ := e.store.RetryQuarantined(t.Context(), state.Selection{}); n != 2 {
+		t.Fatalf("retried %d", n)
+	}
+	for range 2 {
+		e.clock.Advance(5 * time.Minute)
+		e.pass()
+	}
+	e.checkAllOnce("gone")
+	if r, _, _ := e.store.Get(t.Context(), "mem", "bad"); !strings.Contains(r.Quarantined, "has not listed") {
+		t.Fatalf("the bad row: %+v, want quarantined again, visibly", r)
+	}
+}

@@ -226,8 +226,13 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 		return nil, fmt.Errorf("reading the pending recordings of %s: %w", src, err)
 	}
 	from := normal
-	if len(pending) > 0 && !pending[0].CallAt.IsZero() && pending[0].CallAt.Before(from) {
-		from = pending[0].CallAt
+	for _, r := range pending { // oldest call first; a zero time says nothing
+		if !r.CallAt.IsZero() {
+			if r.CallAt.Before(from) {
+				from = r.CallAt
+			}
+			break
+		}
 	}
 	// Before the horizon the state file may have forgotten recordings it
 	// finished; on a first pass it may have forgotten everything.
@@ -286,7 +291,11 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 		}
 	}
 	for _, r := range pending {
-		if !seen[r.ID] && !r.CallAt.IsZero() && !r.CallAt.Before(from) && r.CallAt.Before(to) {
+		// A record without a call time (a row the source described badly,
+		// moved back from quarantine) belongs to no window: every listing
+		// that does not show it counts.
+		inside := !r.CallAt.Before(from) && r.CallAt.Before(to)
+		if !seen[r.ID] && (r.CallAt.IsZero() || inside) {
 			p.Missing = append(p.Missing, r)
 		}
 	}
