@@ -16,12 +16,17 @@ func TestConformance(t *testing.T) {
 		opts fakedtac.Options
 	}{
 		{"end inclusive", fakedtac.Options{}},
-		{"end exclusive, string ids, page cap 3", fakedtac.Options{EndExclusive: true, StringIDs: true, PageCap: 3}},
-		// The suite wants an audio/… type from Open: the audio is served as
-		// one here (see open_format_test.go for the others).
+		{"end exclusive, string ids, page cap 3, audio as application/octet-stream",
+			fakedtac.Options{EndExclusive: true, StringIDs: true, PageCap: 3, ContentType: "application/octet-stream"}},
 		{"newest first, limitReached on the last page, shifting pages, no pageSize, audio/mpeg",
 			fakedtac.Options{NewestFirst: true, LimitReachedOnLastPage: true, InsertPerPage: 1, OmitPageSize: true, ContentType: "audio/mpeg"}},
-		{"result cap", fakedtac.Options{ResultLimit: 4}},
+		{"result cap, audio without a Content-Type", fakedtac.Options{ResultLimit: 4, ContentType: fakedtac.NoContentType}},
+		{"nextPageUri on full pages, 500 past the data, tokens refused with 200 JSON, audio without a Content-Type",
+			fakedtac.Options{NextPage: fakedtac.NextPageWhenFull, ServerErrorPastLastPage: true,
+				RejectToken: fakedtac.Reject200InvalidAccessToken, RejectTokenContentType: fakedtac.NoContentType, ContentType: fakedtac.NoContentType}},
+		{"nextPageUri on every page, no pageSize, newest first, 500 past the data, session expired with 200",
+			fakedtac.Options{NextPage: fakedtac.NextPageAlways, OmitPageSize: true, NewestFirst: true, ServerErrorPastLastPage: true,
+				RejectToken: fakedtac.Reject200SessionExpired, ContentType: "application/octet-stream"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			connectortest.Run(t, func(t *testing.T) *connectortest.Fake {
@@ -36,8 +41,10 @@ func conformanceFake(t *testing.T, opts fakedtac.Options) *connectortest.Fake {
 	srv := startFake(t, opts)
 	var next atomic.Int64
 	next.Store(100659220)
+	conn := newTestConnector(t, srv.URL(), testPass, pageSize)
+	conn.pageRetryWait = 5 * time.Millisecond // a page past the data is asked twice
 	return &connectortest.Fake{
-		Connector: newTestConnector(t, srv.URL(), testPass, pageSize),
+		Connector: conn,
 		BadLogin:  newTestConnector(t, srv.URL(), wrong, pageSize),
 		Secrets:   []string{testPass, wrong},
 		PageSize:  pageSize,
