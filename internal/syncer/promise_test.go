@@ -360,3 +360,29 @@ func TestRetriedRecordWithoutACallTime(t *testing.T) {
 		t.Fatalf("the bad row: %+v, want quarantined again, visibly", r)
 	}
 }
+
+// Found by the simulation (seed 2): a person's retry allows one request
+// for processing; when that request's answer is lost too, syncd must not
+// take the retry as leave to ask again.
+func TestRetryAllowsOneRequest(t *testing.T) {
+	e := newEnv(t, Config{PassTries: 1, Concurrency: 1, VerifyAttempts: 2})
+	e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
+	ids := addN(e, 2, 100)
+	e.conn.set(ids[0], func(m *memRec) { m.state = connectortest.Gone })
+	e.pass() // ids[0] quarantined as gone; ids[1] teaches the vocabulary
+	e.conn.set(ids[0], func(m *memRec) { m.state = connectortest.Ready })
+	if n, _ := e.store.RetryQuarantined(t.Context(), state.Selection{DataID: "mem-" + ids[0]}); n != 1 {
+		t.Fatal("nothing retried")
+	}
+	e.crk.FailNextAfter(crk.EndpointReextract, 500, 1) // CRK acts, then answers 500
+	for range 4 {
+		e.clock.Advance(5 * time.Minute)
+		e.pass()
+	}
+	if got, _ := e.crk.Recording("b1", "mem-"+ids[0]); got.Reextracts != 1 {
+		t.Fatalf("%d reextracts after one retry, want 1", got.Reextracts)
+	}
+	if r, _, _ := e.store.Get(t.Context(), "mem", ids[0]); !strings.Contains(r.Quarantined, "no proof yet") {
+		t.Fatalf("record %+v, want quarantined for want of proof", r)
+	}
+}

@@ -133,7 +133,9 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 			s.saveVocabulary(ctx)
 		}
 	}
-	r.Step = state.ReextractSent
+	// A person's retry allows one request, and this is it: if its answer
+	// is lost too, what became of it is found out as for any other.
+	r.Step, r.Retried = state.ReextractSent, false
 	if err := s.put(ctx, src, r); err != nil {
 		return sent, err
 	}
@@ -151,7 +153,7 @@ func (s *Syncer) advance(ctx context.Context, c connectors.Connector, rec connec
 	}
 	s.vocab.learnAfter(out.Status)
 	s.saveVocabulary(ctx)
-	r.Step, r.Retried = state.Done, false
+	r.Step = state.Done
 	return sent, s.put(ctx, src, r)
 }
 
