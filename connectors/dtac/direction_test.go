@@ -12,22 +12,23 @@ import (
 	"github.com/crkai/syncd/internal/fake/fakelog"
 )
 
-// TestListDirectionUnknownIsInbound: a recording whose direction says
-// nothing usable (Oreka's UNKN, an empty string, null, no key at all, a
-// word syncd does not know) is listed as inbound, valid, and the listing
-// warns about it once; IN and OUT in any case are what they say.
-func TestListDirectionUnknownIsInbound(t *testing.T) {
+// TestListDirectionUnknown: a recording whose direction says nothing
+// usable (Oreka's UNKN, an empty string, null, no key at all, a word syncd
+// does not know) is listed with no direction, valid, for
+// SYNCD_UNKNOWN_DIRECTION to decide, and the listing warns about it once;
+// IN and OUT in any case are what they say.
+func TestListDirectionUnknown(t *testing.T) {
 	fake := startFake(t, fakedtac.Options{})
 	served := []struct{ direction, want string }{
 		{"IN", "in"},
 		{"OUT", "out"},
 		{"out", "out"},
-		{"UNKN", "in"},
-		{"unkn", "in"},
-		{"", "in"},
-		{fakedtac.DirectionNull, "in"},
-		{fakedtac.DirectionMissing, "in"},
-		{"SIDEWAYS", "in"},
+		{"UNKN", ""},
+		{"unkn", ""},
+		{"", ""},
+		{fakedtac.DirectionNull, ""},
+		{fakedtac.DirectionMissing, ""},
+		{"SIDEWAYS", ""},
 	}
 	for i, s := range served {
 		fake.Add(fakedtac.Recording{ID: int64(100 + i), Timestamp: t0.Add(time.Duration(i) * time.Second),
@@ -49,7 +50,7 @@ func TestListDirectionUnknownIsInbound(t *testing.T) {
 			t.Errorf("direction %q: Direction %q, Invalid %v; want %q, valid", served[i].direction, r.Direction, r.Invalid, served[i].want)
 		}
 	}
-	warnings := strings.Count(logs.String(), "are sent as inbound")
+	warnings := strings.Count(logs.String(), "SYNCD_UNKNOWN_DIRECTION decides")
 	if warnings != 1 || !strings.Contains(logs.String(), "count=6 ids=103,104,105,106,107,108") {
 		t.Errorf("%d warnings, want 1 naming the 6 recordings:\n%s", warnings, logs)
 	}

@@ -339,7 +339,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		c.log.WarnContext(ctx, "dtac: the portal listed recordings without an id; they are skipped", "count", noID, "from", from, "to", to)
 	}
 	if len(assumed) > 0 {
-		c.log.WarnContext(ctx, "dtac: recordings whose direction says nothing usable (UNKN, empty or missing) are sent as inbound",
+		c.log.WarnContext(ctx, "dtac: recordings whose direction says nothing usable (UNKN, empty or missing): SYNCD_UNKNOWN_DIRECTION decides",
 			"count", len(assumed), "ids", strings.Join(assumed[:min(len(assumed), 10)], ","))
 	}
 	return out, nil

@@ -79,7 +79,7 @@ func TestPayloadRecordings(t *testing.T) {
 			want: []connectors.Recording{{
 				ID: "100659220", DataID: "dtac-100659220",
 				CallAt: time.Date(2026, 6, 2, 16, 23, 27, 0, bkk), Duration: 54 * time.Second,
-				Direction: "in", // no direction in what the screenshot kept: the documented default
+				Direction: "", // no direction in what the screenshot kept: SYNCD_UNKNOWN_DIRECTION decides
 			}},
 			requests: 1,
 			paths:    []string{"/orktrack/rest/recordings"},
@@ -121,11 +121,11 @@ func TestPayloadRecordings(t *testing.T) {
 			want: []connectors.Recording{{
 				ID: "100659301", DataID: "dtac-100659301",
 				CallAt: time.Date(2026, 5, 20, 10, 0, 5, 0, bkk), Duration: 41 * time.Second,
-				Direction: "in", CustomerPhone: "+66891112222", AgentNumber: "+66812345678",
+				Direction: "", CustomerPhone: "+66891112222", AgentNumber: "+66812345678", // UNKN
 			}, {
 				ID: "100659302", DataID: "dtac-100659302",
 				CallAt: time.Date(2026, 5, 20, 10, 2, 10, 0, bkk), Duration: 8 * time.Second,
-				Direction: "in", CustomerPhone: "+66891113333", AgentNumber: "+66812345678",
+				Direction: "", CustomerPhone: "+66891113333", AgentNumber: "+66812345678", // none
 			}},
 			requests: 2,
 			paths:    []string{"/orktrack/rest/recordings", "/orktrack/rest/recordings"},

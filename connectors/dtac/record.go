@@ -11,11 +11,10 @@ import (
 )
 
 // defaultDirection is the direction of a recording whose own says nothing
-// usable (UNKN, empty, missing): CRK takes only "in" or "out", and a call
-// centre's calls are inbound more often than not. Quarantining it instead
-// would keep the call from CRK for ever: the portal will not say more
-// about it later, and no setting could.
-const defaultDirection = "in"
+// usable (UNKN, empty, missing): "", which the connectors contract leaves
+// to SYNCD_UNKNOWN_DIRECTION (in by default: a call centre's calls are
+// inbound more often than not).
+const defaultDirection = ""
 
 // recording maps a listed recordingDto. ok is false when it has no id, so
 // that it cannot be named, synced or quarantined. A recording whose

@@ -153,3 +153,11 @@ func validToken(t string) bool {
 	}
 	return true
 }
+
+// Logins is the number of log-ins sent to the portal so far
+// (connectors.LoginCounter).
+func (c *Connector) Logins() uint64 {
+	c.auth.mu.Lock()
+	defer c.auth.mu.Unlock()
+	return c.auth.attempts
+}
