@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"strconv"
 
@@ -36,15 +37,59 @@ const (
 	keySchema     = "schema"
 )
 
+// inspect checks, in a transaction of the file as Open found it, that the
+// file is whole, that its pages are sound (if walk; see verify) and of a
+// schema this syncd reads. The walk comes before anything reads a bucket,
+// since bbolt trusts what it reads; but damage that bbolt notices itself
+// (a page of the wrong type or id) is reported only after the schema
+// check, whose reads then meet it (bbolt panics, Open recovers).
+func (s *Store) inspect(tx *bolt.Tx, walk, strict bool) error {
+	if err := s.checkSize(tx); err != nil {
+		return err
+	}
+	var later error
+	if walk {
+		var err error
+		if later, err = s.verify(tx, strict); err != nil {
+			return err
+		}
+	}
+	if err := s.checkSchema(tx); err != nil {
+		return err
+	}
+	return later
+}
+
 // check verifies that the file is whole and of a schema this syncd reads.
 // A file with no buckets at all is a new, empty store.
 func (s *Store) check(tx *bolt.Tx) error {
+	if err := s.checkSize(tx); err != nil {
+		return err
+	}
+	return s.checkSchema(tx)
+}
+
+// checkSize verifies that the file holds all the pages its meta page
+// counts.
+func (s *Store) checkSize(tx *bolt.Tx) error {
 	info, err := os.Stat(s.path)
 	if err != nil {
 		return fmt.Errorf("stat state file %s: %w", s.path, err)
 	}
 	if want := tx.Size(); info.Size() < want {
 		return corruptError(s.path, fmt.Errorf("truncated: the file is %d bytes but its meta page says %d", info.Size(), want))
+	}
+	return nil
+}
+
+// checkSchema verifies that the file is syncd's, of a schema it reads.
+func (s *Store) checkSchema(tx *bolt.Tx) error {
+	// A damaged element flag can turn a bucket into a plain value.
+	c := tx.Cursor()
+	for _, name := range []string{bucketMeta, bucketSources} {
+		if k, v := c.Seek([]byte(name)); string(k) == name && v != nil {
+			return corruptError(s.path, fmt.Errorf("%q is a value, not a bucket", name))
+		}
 	}
 
 	meta := tx.Bucket([]byte(bucketMeta))
@@ -128,7 +173,8 @@ const (
 	maxLevel = 64
 )
 
-// errSkip, in a lenient walk, leaves a page bbolt may read anyway.
+// errSkip leaves a page whose contents cannot be trusted, damage that
+// bbolt refuses itself when a read meets it (see problem).
 var errSkip = errors.New("skip")
 
 // pageWalk is one walk of a file's pages by verify.
@@ -137,33 +183,34 @@ type pageWalk struct {
 	pageSize int
 	hwm      uint64   // pages [0, hwm) hold the data
 	used     []uint64 // bitset of the pages reached from the root
-	strict   bool
 	bufs     [][]byte // a page buffer per level below the root
+	first    error    // the first damage that bbolt notices itself
 }
 
 // verify walks every page of the file as of tx, reading it with ReadAt
 // (never through bbolt's mapping of the file), and returns ErrCorrupt
-// naming the first damage it finds. It runs after check, which has made
-// sure the file holds all the pages the meta page counts.
+// naming the damage it finds. It runs after checkSize, which has made sure
+// that the file holds all the pages the meta page counts.
 //
-// Strict (before a read-write open) it checks every page of every bucket
-// (type, id, bounds of every key and value, key order, pages reached
-// twice) and the freelist (bbolt frees, reuses and rewrites these pages,
-// so damage there spreads). Lenient (read-only opens, for -status) it
-// refuses only what bbolt does not check as it reads: a page reached twice
-// (bbolt would loop until the stack or the memory runs out, which no
-// recover catches), elements or keys outside their page (bbolt would read
-// whatever memory lies there), and a record count larger than the file
-// could hold (a read sizes its result by it). A page of the wrong type or
-// id, which bbolt refuses with a panic, is left to the read that meets it,
-// so that -status still shows what it can.
-func (s *Store) verify(tx *bolt.Tx, strict bool) error {
+// It returns at once (err) the damage that bbolt does not check as it
+// reads: a page reached twice (bbolt would loop until the stack or the
+// memory runs out, which no recover catches), a page outside the file,
+// elements or keys outside their page (bbolt would read whatever memory
+// lies there), an inline bucket that is not a leaf (bbolt recurses into
+// it for ever), and a record count larger than the file could hold (a read
+// sizes its result by it). Strict (before a read-write open), it also
+// returns, as later, the first damage bbolt would notice (a page of the
+// wrong type or id, its overflow, keys out of order) and checks the
+// freelist (bbolt frees, reuses and rewrites these pages, so damage there
+// spreads). Lenient (read-only opens, for -status), that damage is left to
+// the read that meets it, so that -status still shows what it can.
+func (s *Store) verify(tx *bolt.Tx, strict bool) (later, err error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return fmt.Errorf("open state file %s to check it: %w", s.path, err)
+		return nil, fmt.Errorf("open state file %s to check its pages: %w", s.path, err)
 	}
 	defer f.Close()
-	w := &pageWalk{f: f, pageSize: s.db.Info().PageSize, strict: strict}
+	w := &pageWalk{f: f, pageSize: s.db.Info().PageSize}
 	root, freelist, err := w.meta(tx)
 	if err == nil {
 		err = w.tree(root, 0, nil, nil, where{})
@@ -171,10 +218,16 @@ func (s *Store) verify(tx *bolt.Tx, strict bool) error {
 	if err == nil && strict {
 		err = w.freelist(freelist)
 	}
-	if err != nil && !errors.Is(err, ErrCorrupt) {
-		err = corruptError(s.path, err)
+	var rerr *readError
+	switch {
+	case errors.As(err, &rerr):
+		return nil, fmt.Errorf("check the pages of state file %s: %w", s.path, err)
+	case err != nil:
+		return nil, corruptError(s.path, err)
+	case strict && w.first != nil:
+		return corruptError(s.path, w.first), nil
 	}
-	return err
+	return nil, nil
 }
 
 // meta finds the meta page tx was opened from (bbolt uses the newer valid
@@ -185,8 +238,8 @@ func (w *pageWalk) meta(tx *bolt.Tx) (root, freelist uint64, err error) {
 	}
 	buf := make([]byte, pageHeaderSize+metaChecksumAt+8)
 	for i := range 2 {
-		if _, err := w.f.ReadAt(buf, int64(i*w.pageSize)); err != nil {
-			return 0, 0, fmt.Errorf("read meta page %d: %w", i, err)
+		if err := w.read(buf, uint64(i), 0); err != nil {
+			return 0, 0, err
 		}
 		m := buf[pageHeaderSize:]
 		h := fnv.New64a()
@@ -207,6 +260,27 @@ func (w *pageWalk) meta(tx *bolt.Tx) (root, freelist uint64, err error) {
 	return 0, 0, fmt.Errorf("no valid meta page is that of transaction %d", tx.ID())
 }
 
+// readError is a failure to read the file, not damage found in it.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// read fills buf from offset off of page id. The end of the file before
+// the end of buf is damage (the file was cut short since check looked);
+// any other failure is a readError.
+func (w *pageWalk) read(buf []byte, id uint64, off int) error {
+	_, err := w.f.ReadAt(buf, int64(id)*int64(w.pageSize)+int64(off))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("the file ends within page %d", id)
+	default:
+		return &readError{fmt.Errorf("read page %d: %w", id, err)}
+	}
+}
+
 // mark records page id as reached, and reports whether it already was.
 func (w *pageWalk) mark(id uint64) bool {
 	word, bit := id/64, uint64(1)<<(id%64)
@@ -217,14 +291,19 @@ func (w *pageWalk) mark(id uint64) bool {
 
 func (w *pageWalk) isUsed(id uint64) bool { return w.used[id/64]&(uint64(1)<<(id%64)) != 0 }
 
-// problem is err in a strict walk; a lenient one skips the page instead,
-// for damage that bbolt notices itself (it panics, or faults) when a read
-// meets it.
+// problem records err, damage that bbolt notices itself (it panics) when
+// a read meets it, and skips the page: its contents cannot be trusted.
 func (w *pageWalk) problem(err error) error {
-	if w.strict {
-		return err
-	}
+	w.note(err)
 	return errSkip
+}
+
+// note records err, damage that bbolt notices itself or that cannot make
+// it read outside the file, and goes on.
+func (w *pageWalk) note(err error) {
+	if w.first == nil {
+		w.first = err
+	}
 }
 
 // where names a page of the walk in an error: page id of bucket (the root
@@ -262,21 +341,24 @@ func (l where) String() string {
 func (w *pageWalk) page(id uint64, level int, at where) ([]byte, error) {
 	at.id = id
 	if id < 2 || id >= w.hwm {
-		return nil, w.problem(fmt.Errorf("%s points to page %d, outside the file's %d pages", at.owner(), id, w.hwm))
+		return nil, fmt.Errorf("%s points to page %d, outside the file's %d pages", at.owner(), id, w.hwm)
 	}
 	for len(w.bufs) <= level {
 		w.bufs = append(w.bufs, make([]byte, w.pageSize))
 	}
 	buf := w.bufs[level][:w.pageSize]
-	if _, err := w.f.ReadAt(buf, int64(id)*int64(w.pageSize)); err != nil {
-		return nil, fmt.Errorf("read page %d: %w", id, err)
+	if err := w.read(buf, id, 0); err != nil {
+		return nil, err
 	}
 	if got := binary.LittleEndian.Uint64(buf); got != id {
 		return nil, w.problem(fmt.Errorf("%s calls itself page %d", at, got))
 	}
 	overflow := uint64(binary.LittleEndian.Uint32(buf[12:]))
 	if overflow >= w.hwm-id {
-		return nil, w.problem(fmt.Errorf("%s runs %d pages past the end of the file", at, overflow))
+		// bbolt reads no overflow count, only elements, which are
+		// checked against the one page.
+		w.note(fmt.Errorf("%s runs %d pages past the end of the file", at, overflow))
+		overflow = 0
 	}
 	for i := id; i <= id+overflow; i++ {
 		if w.mark(i) {
@@ -290,8 +372,8 @@ func (w *pageWalk) page(id uint64, level int, at where) ([]byte, error) {
 			w.bufs[level] = append(make([]byte, 0, size), buf...)
 		}
 		buf = w.bufs[level][:size]
-		if _, err := w.f.ReadAt(buf[w.pageSize:], int64(id+1)*int64(w.pageSize)); err != nil {
-			return nil, fmt.Errorf("read page %d: %w", id, err)
+		if err := w.read(buf[w.pageSize:], id, w.pageSize); err != nil {
+			return nil, err
 		}
 	}
 	return buf, nil
@@ -349,9 +431,7 @@ func (w *pageWalk) tree(id uint64, level int, lo, hi []byte, b where) error {
 		if i+1 < len(children) {
 			next = children[i+1].key
 		}
-		if err := w.order(c.key, lo, next, at, i); err != nil {
-			return skipped(err)
-		}
+		w.order(c.key, lo, next, at, i)
 		if err := w.tree(c.id, level+1, c.key, next, b); err != nil {
 			return err
 		}
@@ -359,7 +439,7 @@ func (w *pageWalk) tree(id uint64, level int, lo, hi []byte, b where) error {
 	return nil
 }
 
-// skipped turns errSkip into nil: the lenient walk goes on elsewhere.
+// skipped turns errSkip into nil: the walk goes on elsewhere.
 func skipped(err error) error {
 	if errors.Is(err, errSkip) {
 		return nil
@@ -386,11 +466,10 @@ func (w *pageWalk) element(buf []byte, off int, leaf bool, at where, i int) (key
 }
 
 // order checks that key, element i of a page, lies in [lo, hi).
-func (w *pageWalk) order(key, lo, hi []byte, at where, i int) error {
-	if w.strict && ((lo != nil && bytes.Compare(key, lo) < 0) || (hi != nil && bytes.Compare(key, hi) >= 0)) {
-		return fmt.Errorf("%s, element %d: key %q is out of order", at, i, key)
+func (w *pageWalk) order(key, lo, hi []byte, at where, i int) {
+	if (lo != nil && bytes.Compare(key, lo) < 0) || (hi != nil && bytes.Compare(key, hi) >= 0) {
+		w.note(fmt.Errorf("%s, element %d: key %q is out of order", at, i, key))
 	}
-	return nil
 }
 
 // leaf checks the count elements of leaf page buf at level, and the
@@ -404,10 +483,9 @@ func (w *pageWalk) leaf(buf []byte, count, level int, lo, hi []byte, at where) e
 			return err
 		}
 		if i > 0 && bytes.Equal(key, prev) {
-			return w.problem(fmt.Errorf("%s, element %d: key %q appears twice", at, i, key))
-		}
-		if err := w.order(key, prev, hi, at, i); err != nil {
-			return err
+			w.note(fmt.Errorf("%s, element %d: key %q appears twice", at, i, key))
+		} else {
+			w.order(key, prev, hi, at, i)
 		}
 		prev = key
 		if binary.LittleEndian.Uint32(buf[off:])&leafBucket == 0 {
@@ -452,7 +530,7 @@ func (w *pageWalk) bucket(value []byte, level int, at where) error {
 	count := int(binary.LittleEndian.Uint16(page[10:]))
 	switch {
 	case binary.LittleEndian.Uint16(page[8:]) != pageLeaf:
-		return w.problem(fmt.Errorf("%s is not a leaf", at))
+		return fmt.Errorf("%s is not a leaf", at)
 	case pageHeaderSize+count*pageElementSize > len(page):
 		return fmt.Errorf("%s counts %d elements, more than it holds", at, count)
 	}
@@ -485,15 +563,15 @@ func (w *pageWalk) freelist(id uint64) error {
 		return fmt.Errorf("the meta page points to the freelist at page %d, outside the file's %d pages", id, w.hwm)
 	}
 	var head [pageHeaderSize]byte
-	if _, err := w.f.ReadAt(head[:], int64(id)*int64(w.pageSize)); err != nil {
-		return fmt.Errorf("read page %d: %w", id, err)
+	if err := w.read(head[:], id, 0); err != nil {
+		return err
 	}
 	if binary.LittleEndian.Uint16(head[8:]) != pageFreelist {
 		return nil
 	}
 	buf, err := w.page(id, 0, where{freelist: true})
 	if err != nil {
-		return err
+		return skipped(err) // noted: strict reports it
 	}
 	start, n := pageHeaderSize, uint64(binary.LittleEndian.Uint16(buf[10:]))
 	if n == 0xFFFF { // the count did not fit: it is the first element
