@@ -329,8 +329,8 @@ const I0 = "I0"
 // maxStateFile bounds the state file's size for the volumes simulated.
 const maxStateFile = 8 << 20
 
-// checkBounded: I5.
-func (w *World) checkBounded(cursor time.Time, ok bool) {
+// checkBounded: I5, after a pass whose listing began at from (zero: unknown).
+func (w *World) checkBounded(cursor time.Time, ok bool, from time.Time) {
 	fi, err := os.Stat(w.path)
 	if err != nil {
 		w.violate(I0, "state file unreadable", "", fmt.Sprintf("the state file: %v", err))
@@ -353,6 +353,11 @@ func (w *World) checkBounded(cursor time.Time, ok bool) {
 	horizon := w.clk.Now().Add(-w.cfg.Backfill)
 	if ok {
 		horizon = cursor
+	}
+	// What a pass keeps is reckoned from where its listing began, which a
+	// pending recording may have pulled back.
+	if !from.IsZero() && from.Before(horizon) {
+		horizon = from
 	}
 	const slack = 50
 	undated := 0 // pending records without a call time: not in any window

@@ -7,7 +7,7 @@ package simulation
 // only thrash.
 const (
 	raceEnabled    = true
-	ciSeeds        = 6
-	ciDays         = 7
+	ciSeeds        = 8
+	ciDays         = 10
 	workersPerProc = 2
 )

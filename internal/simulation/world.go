@@ -195,6 +195,7 @@ type World struct {
 	httpT       *http.Transport
 	maxLook     time.Duration // the largest lookback used so far
 	hiNow       time.Time     // the latest time syncd's clock has shown
+	lastFrom    time.Time     // where the last pass that ran to its end began listing
 	passNo      int
 	weather     time.Time // when the faults change next
 	restartNext bool      // the last pass was cut: start a new process first
@@ -762,7 +763,8 @@ func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
 	if ok {
 		w.checkCursor(cursor)
 	}
-	w.checkBounded(cursor, ok)
+	w.checkBounded(cursor, ok, res.From)
+	w.lastFrom = res.From
 	return false, nil
 }
 
@@ -804,7 +806,7 @@ func (w *World) final() {
 	w.checkAllReextracts()
 	w.checkStateSecrets()
 	cursor, ok, _ := w.store.Cursor(context.Background(), sourceName)
-	w.checkBounded(cursor, ok)
+	w.checkBounded(cursor, ok, w.lastFrom)
 }
 
 func (w *World) report() *Report {
