@@ -68,10 +68,7 @@ func (c *Client) Notify(ctx context.Context, n Notification) error {
 	var raw json.RawMessage
 	err := c.do(ctx, call{
 		endpoint: "notify", method: http.MethodPost, path: "notifications/send", data: true, optionalOut: true,
-		body: notifyBody{
-			Channel: n.Channel, ChatID: n.ChatID, WebhookID: n.WebhookID,
-			Title: n.Title, Body: n.Body, Link: n.Link, Severity: n.Severity,
-		},
+		body: notifyBody(n),
 		out: &raw,
 	})
 	if err != nil {
