@@ -8,39 +8,22 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
-// text is a JSON scalar read as a string, so that a field the portal sends
-// as a number or as a string reads the same: a string as is, a number or
-// boolean as its literal; null, an object or an array as "".
+// text is a JSON scalar read as a string (remote.Text), so that a field
+// the portal sends as a number or as a string reads the same: a string as
+// is, a number or boolean as its literal; null, an object or an array as
+// "" (a row is never lost to one odd field).
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		*t = ""
-		return nil
+	var v remote.Text
+	if err := v.UnmarshalJSON(b); err != nil && !errors.Is(err, remote.ErrNotScalar) {
+		return err
 	}
-	switch b[0] {
-	case '"':
-		if len(b) < 2 || b[len(b)-1] != '"' {
-			return errors.New("unterminated string")
-		}
-		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-			*t = text(inner) // nothing to unescape: the common case, without a decoder
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-	case '{', '[', 'n':
-		*t = ""
-	default:
-		*t = text(b)
-	}
+	*t = text(v.S)
 	return nil
 }
 

@@ -9,13 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	"github.com/crkai/syncd/internal/httpsafe"
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 const (
@@ -25,9 +24,11 @@ const (
 	// apiTimeout bounds every API request (log-in, a page of the listing),
 	// body included.
 	apiTimeout = 60 * time.Second
-	// headerTimeout bounds the wait for an audio response's header; the
-	// stream itself is bounded by the caller's context only.
+	// headerTimeout bounds the wait for an audio response's header.
 	headerTimeout = 60 * time.Second
+	// stallTimeout bounds a pause of an audio stream between two reads;
+	// the stream's length is bounded by the caller's context only.
+	stallTimeout = 60 * time.Second
 	// maxRelogins is how many fresh log-ins one request gets when the
 	// portal keeps refusing its token (it invalidates an account's token
 	// when someone logs in to the portal with the same account).
@@ -60,14 +61,14 @@ type Connector struct {
 	pass     string
 	pageSize int
 
-	http      *http.Client
-	log       *slog.Logger
-	loc       *time.Location
-	region    string
-	userAgent string
+	portal *remote.Portal
+	log    *slog.Logger
+	loc    *time.Location
+	region string
 
 	apiTimeout    time.Duration
 	headerTimeout time.Duration
+	stallTimeout  time.Duration
 	// reloginWait is the wait before the n-th fresh log-in after the
 	// first (n ≥ 1) of a request whose token the portal keeps refusing.
 	reloginWait func(n int) time.Duration
@@ -75,7 +76,7 @@ type Connector struct {
 	// that answered 5xx.
 	pageRetryWait time.Duration
 
-	auth auth
+	auth *remote.Session[string]
 }
 
 var _ connectors.Connector = (*Connector)(nil)
@@ -123,22 +124,19 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		user:          strings.TrimSpace(cfg.Username),
 		pass:          cfg.Password,
 		pageSize:      cfg.PageSize,
-		http:          httpsafe.WithRedirectPolicy(deps.HTTP),
-		log:           deps.Logger,
+		portal:        remote.New("portal", deps),
 		loc:           deps.Location,
 		region:        deps.Region,
-		userAgent:     deps.UserAgent,
 		apiTimeout:    apiTimeout,
 		headerTimeout: headerTimeout,
+		stallTimeout:  stallTimeout,
 		reloginWait:   func(n int) time.Duration { return firstReloginWait << (n - 1) },
 		pageRetryWait: pageRetryWait,
-		auth:          auth{sem: make(chan struct{}, 1)},
 	}
+	c.log = c.portal.Log
+	c.auth = c.newSession(deps.Now)
 	if c.pageSize == 0 {
 		c.pageSize = defaultPageSize
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.loc == nil {
 		c.loc = time.UTC
@@ -154,7 +152,7 @@ func DataID(id string) string { return "dtac-" + id }
 
 // Check logs in afresh, to prove the configuration works.
 func (c *Connector) Check(ctx context.Context) error {
-	_, err := c.relogin(ctx, c.auth.current())
+	_, err := c.relogin(ctx, c.auth.Current())
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 	"github.com/crkai/syncd/internal/httpsafe"
 )
 
@@ -161,7 +162,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			return false
 		}
 		start, end, pending = pending[0][0], pending[0][1], pending[1:]
-		c.log.DebugContext(ctx, "dtac: listing the other side of the recordings seen", "from", start, "to", end)
+		c.log.DebugContext(ctx, "listing the other side of the recordings seen", "from", start, "to", end)
 		relist(true)
 		return true
 	}
@@ -175,8 +176,8 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		info, err := c.fetchPage(ctx, u, page, keep)
 		if err != nil && page > 1 && serverError(err) {
 			// A portal under load answers 5xx now and then: ask once more.
-			c.log.DebugContext(ctx, "dtac: a listing page failed; asking for it again", "page", page, "error", err)
-			if err := sleep(ctx, c.pageRetryWait); err != nil {
+			c.log.DebugContext(ctx, "a listing page failed; asking for it again", "page", page, "error", err)
+			if err := remote.Sleep(ctx, c.pageRetryWait); err != nil {
 				return nil, fmt.Errorf("dtac: list recordings at %s, page %d: waiting to ask again: %w", c.host, page, err)
 			}
 			fresh, prev, pageFirst = 0, time.Time{}, time.Time{}
@@ -189,7 +190,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			if confirming && segFresh == 0 {
 				// Listed again past the recordings seen, and nothing new
 				// before the page past them: the end.
-				c.log.DebugContext(ctx, "dtac: listing past the recordings seen brought nothing new; the listing is complete", "page", page, "error", err)
+				c.log.DebugContext(ctx, "listing past the recordings seen brought nothing new; the listing is complete", "page", page, "error", err)
 				if nextWindow() {
 					continue
 				}
@@ -224,7 +225,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			case !c.pastSeen(order, latest, oldest, &start, &end):
 				return nil, noProgress
 			}
-			c.log.InfoContext(ctx, "dtac: a listing page failed twice (OrkTrack answers 500 past its data); listing again past the recordings seen to confirm the end",
+			c.log.InfoContext(ctx, "a listing page failed twice (OrkTrack answers 500 past its data); listing again past the recordings seen to confirm the end",
 				"from", start, "to", end, "page", page, "error", err)
 			relist(true)
 			continue
@@ -303,9 +304,9 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 					c.host, start.Format(time.RFC3339), end.Format(time.RFC3339))
 			}
 			if last {
-				c.log.DebugContext(ctx, "dtac: the portal marked its last page limitReached; asking once more past the recordings seen", "from", start, "to", end, "page", page)
+				c.log.DebugContext(ctx, "the portal marked its last page limitReached; asking once more past the recordings seen", "from", start, "to", end, "page", page)
 			} else {
-				c.log.InfoContext(ctx, "dtac: the portal's result limit was reached; listing again past the recordings seen", "from", start, "to", end, "page", page)
+				c.log.InfoContext(ctx, "the portal's result limit was reached; listing again past the recordings seen", "from", start, "to", end, "page", page)
 			}
 			relist(false)
 			continue
@@ -323,7 +324,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 				if err == nil {
 					host = next.Host
 				}
-				c.log.WarnContext(ctx, "dtac: nextPageUri is not on the portal's host; building the next page's URL instead",
+				c.log.WarnContext(ctx, "nextPageUri is not on the portal's host; building the next page's URL instead",
 					"host", c.host, "next_host", host)
 				warnedHost = true
 			}
@@ -336,10 +337,10 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		u = next
 	}
 	if noID > 0 {
-		c.log.WarnContext(ctx, "dtac: the portal listed recordings without an id; they are skipped", "count", noID, "from", from, "to", to)
+		c.log.WarnContext(ctx, "the portal listed recordings without an id; they are skipped", "count", noID, "from", from, "to", to)
 	}
 	if len(assumed) > 0 {
-		c.log.WarnContext(ctx, "dtac: recordings whose direction says nothing usable (UNKN, empty or missing): SYNCD_UNKNOWN_DIRECTION decides",
+		c.log.WarnContext(ctx, "recordings whose direction says nothing usable (UNKN, empty or missing): SYNCD_UNKNOWN_DIRECTION decides",
 			"count", len(assumed), "ids", strings.Join(assumed[:min(len(assumed), 10)], ","))
 	}
 	return out, nil
@@ -424,14 +425,14 @@ func (c *Connector) pageURL(start, end time.Time, page int) *url.URL {
 func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each func(*recordingDTO)) (pageInfo, error) {
 	what := fmt.Sprintf("dtac: list recordings at %s, page %d", c.host, page)
 	resp, err := c.authed(ctx, what, func(ctx context.Context, token string) (*http.Response, error) {
-		return c.roundTrip(ctx, http.MethodGet, u.String(), token, "application/json", false)
+		return c.get(ctx, u.String(), token, "application/json")
 	})
 	if err != nil {
 		return pageInfo{}, err
 	}
-	defer discard(resp) // the decoder may stop short of the body's last bytes
+	defer remote.Drain(resp) // the decoder may stop short of the body's last bytes
 	if resp.StatusCode != http.StatusOK {
-		return pageInfo{}, &statusError{resp.StatusCode, fmt.Errorf("%s: %w", what, c.unexpected(resp))}
+		return pageInfo{}, &statusError{resp.StatusCode, fmt.Errorf("%s: %w", what, remote.Unexpected(resp, c.secrets()...))}
 	}
 	// The page is decoded as it streams in, but a decoder holds a whole
 	// token: the body is bounded (after decompression), and whitespace runs
@@ -448,7 +449,7 @@ func (c *Connector) fetchPage(ctx context.Context, u *url.URL, page int, each fu
 		return pageInfo{}, fmt.Errorf("%s: reading the page: %w", what, body.err)
 	}
 	return pageInfo{}, fmt.Errorf("%s: unexpected answer: HTTP 200 (%s): %v: %q",
-		what, contentType(resp), err, excerpt(head.b, c.secrets()...))
+		what, remote.ContentType(resp), err, excerpt(head.b, c.secrets()...))
 }
 
 // headBuffer keeps the first max bytes written to it, for error messages.

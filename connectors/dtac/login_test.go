@@ -219,8 +219,20 @@ func TestStaleTokenIsNotRefreshedTwice(t *testing.T) {
 
 func TestLoginWaitHonoursContext(t *testing.T) {
 	fake := startFake(t, fakedtac.Options{})
-	c := newTestConnector(t, fake.URL(), testPass, 5)
-	c.auth.sem <- struct{}{} // a log-in in progress that never ends
+	target, _ := url.Parse(fake.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	defer close(release)
+	front := newSpy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/orktrack/rest/user/login" {
+			arrived <- struct{}{}
+			<-release
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	c := newTestConnector(t, front.URL, testPass, 5)
+	go func() { _ = c.Check(ctxT(t)) }() // a log-in in progress that does not end until the test does
+	<-arrived
 	ctx, cancel := context.WithCancel(ctxT(t))
 	done := make(chan error)
 	go func() { done <- c.Check(ctx) }()
@@ -349,9 +361,7 @@ func TestConcurrentLoginsShareOne(t *testing.T) {
 			}
 			deadline := time.Now().Add(10 * time.Second)
 			for {
-				c.auth.mu.Lock()
-				n := c.auth.waiting
-				c.auth.mu.Unlock()
+				n := c.auth.Waiting()
 				if n == workers-1 {
 					break
 				}

@@ -1,16 +1,14 @@
 package dtac
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 // Open streams the audio of r from /orktrack/rest/mediastream/{id} on the
@@ -25,6 +23,9 @@ import (
 // Content-Length, -1 when absent. A 404 or 410 wraps ErrGone; an
 // empty body (or 204) wraps ErrNotReady: the first byte is read before Open
 // returns, so that an empty stream is told apart, and the rest is streamed.
+// The header must come within headerTimeout, and the body may not pause
+// longer between two reads; a body that ends before its Content-Length
+// fails with ErrNotReady too.
 func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connectors.Audio, error) {
 	what := fmt.Sprintf("dtac: open the audio of recording %s at %s", showValue(r.ID), c.host)
 	if r.ID == "" {
@@ -32,7 +33,7 @@ func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connecto
 	}
 	u := c.endpoint("mediastream/", r.ID).String()
 	resp, err := c.authed(ctx, what, func(ctx context.Context, token string) (*http.Response, error) {
-		return c.roundTrip(ctx, http.MethodGet, u, token, "audio/*, application/octet-stream;q=0.5, */*;q=0.1", true)
+		return c.stream(ctx, u, token, what)
 	})
 	if err != nil {
 		return nil, err
@@ -40,41 +41,22 @@ func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connecto
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusPartialContent:
 	case http.StatusNotFound, http.StatusGone:
-		discard(resp)
+		remote.Drain(resp)
 		return nil, fmt.Errorf("%s: HTTP %d: %w", what, resp.StatusCode, connectors.ErrGone)
 	case http.StatusNoContent:
-		discard(resp)
+		remote.Drain(resp)
 		return nil, fmt.Errorf("%s: HTTP 204: %w", what, connectors.ErrNotReady)
 	default:
-		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp))
+		return nil, fmt.Errorf("%s: %w", what, remote.Unexpected(resp, c.secrets()...))
 	}
 	ctype, ok := audioType(resp.Header.Get("Content-Type"))
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", what, c.unexpected(resp))
+		return nil, fmt.Errorf("%s: %w", what, remote.Unexpected(resp, c.secrets()...))
 	}
-	if resp.ContentLength == 0 {
-		discard(resp)
-		return nil, fmt.Errorf("%s: empty body: %w", what, connectors.ErrNotReady)
+	if _, err := remote.Head(resp, 1); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	var first [1]byte
-	if n, err := io.ReadFull(resp.Body, first[:]); n == 0 {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty body: %w", what, connectors.ErrNotReady)
-		}
-		return nil, fmt.Errorf("%s: reading the audio: %w", what, c.readError(ctx, err))
-	}
-	return &connectors.Audio{
-		Body:        peeked{Reader: io.MultiReader(bytes.NewReader(first[:]), resp.Body), Closer: resp.Body},
-		Size:        resp.ContentLength,
-		ContentType: ctype,
-	}, nil
-}
-
-// peeked is a body whose first byte was read ahead.
-type peeked struct {
-	io.Reader
-	io.Closer
+	return &connectors.Audio{Body: resp.Body, Size: resp.ContentLength, ContentType: ctype}, nil
 }
 
 // audioType reads a stream's Content-Type header: the media type when it

@@ -186,7 +186,7 @@ func TestPayloadLogin(t *testing.T) {
 			if err := c.Check(ctxT(t)); err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if got := c.auth.current(); got != tc.token {
+			if got := c.auth.Current(); got != tc.token {
 				t.Fatalf("token %q, want %q", got, tc.token)
 			}
 			recs, err := c.List(ctxT(t), time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC), time.Date(2026, 5, 20, 2, 0, 0, 0, time.UTC))

@@ -6,125 +6,89 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
+	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 	"github.com/crkai/syncd/internal/httpsafe"
 )
 
-// auth holds the session token and serialises log-ins: one log-in at a
-// time, and callers that waited for it use its outcome instead of logging
-// in again.
-type auth struct {
-	sem chan struct{} // held by the log-in in progress
-
-	mu       sync.Mutex
-	token    string
-	attempts uint64 // log-ins tried so far
-	lastErr  error  // of the last log-in, if it failed for a reason others share
-	waiting  int    // callers waiting for the log-in in progress
-}
-
-func (a *auth) current() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.token
+// newSession is the portal's log-in: one at a time, shared by the workers
+// that wait for it. A token the portal refuses (with 401 or 403, or, as
+// some portals do, with 200 and a small JSON error object that speaks of
+// the token or the session: see refusal) gets up to maxRelogins fresh
+// log-ins, the second and later after reloginWait: the portal invalidates
+// an account's token when someone logs in to the portal with the same
+// account.
+func (c *Connector) newSession(now func() time.Time) *remote.Session[string] {
+	return remote.NewSession(remote.Login[string]{
+		Login: func(ctx context.Context, _ string) (string, error) { return c.login(ctx) },
+		Wrap:  func(err error) error { return fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, err) },
+		Refused: func(resp *http.Response, token string) (string, bool) {
+			switch resp.StatusCode {
+			case http.StatusUnauthorized, http.StatusForbidden:
+				return fmt.Sprintf("HTTP %d", resp.StatusCode), true
+			case http.StatusOK:
+				if text, ok := refusal(resp); ok {
+					return fmt.Sprintf("HTTP 200 %q", excerpt([]byte(text), c.secrets(token)...)), true
+				}
+			}
+			return "", false
+		},
+		Relogins: maxRelogins,
+		Wait:     func(n int) time.Duration { return c.reloginWait(n) },
+		Now:      now,
+	})
 }
 
 // token returns the session token, logging in if there is none yet.
 func (c *Connector) token(ctx context.Context) (string, error) {
-	if t := c.auth.current(); t != "" {
-		return t, nil
-	}
-	return c.relogin(ctx, "")
+	return c.auth.Token(ctx)
 }
 
 // relogin returns a token other than stale, the token a request was just
 // refused with: the one a concurrent log-in got while this caller waited,
 // or a fresh one. If a concurrent log-in failed while this caller waited,
-// relogin returns its error rather than trying again.
+// or a log-in was refused moments ago, relogin returns its error rather
+// than trying again.
 func (c *Connector) relogin(ctx context.Context, stale string) (string, error) {
-	a := &c.auth
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, err)
-	}
-	a.mu.Lock()
-	seen := a.attempts
-	a.waiting++
-	a.mu.Unlock()
-	var err error
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		err = fmt.Errorf("dtac: log in as %s at %s: waiting for a log-in in progress: %w", c.user, c.host, ctx.Err())
-	}
-	a.mu.Lock()
-	a.waiting--
-	a.mu.Unlock()
-	if err != nil {
-		return "", err
-	}
-	defer func() { <-a.sem }()
-
-	a.mu.Lock()
-	tok, attempts, lastErr := a.token, a.attempts, a.lastErr
-	a.mu.Unlock()
-	if tok != "" && tok != stale {
-		return tok, nil
-	}
-	if attempts != seen && lastErr != nil {
-		return "", lastErr
-	}
-
-	tok, err = c.login(ctx)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.attempts++
-	a.lastErr = nil
-	switch {
-	case err == nil:
-		a.token = tok
-	case ctx.Err() == nil: // not this caller's own cancellation: others share it
-		a.lastErr = err
-	}
-	return tok, err
+	return c.auth.Renew(ctx, stale)
 }
 
 // login asks the portal for a token with Basic auth.
 func (c *Connector) login(ctx context.Context) (string, error) {
 	u := c.endpoint("user/login", "")
 	u.RawQuery = "version=orktrack&accesspolicy=all&licenseinfo=true"
-	resp, err := c.roundTrip(ctx, http.MethodPost, u.String(), "Basic "+c.basic(), "application/json", false)
+	resp, err := c.portal.Do(ctx, remote.Request{
+		Method: http.MethodPost, URL: u.String(), Authorization: "Basic " + c.basic(), Accept: "application/json", Timeout: c.apiTimeout,
+	})
 	if err != nil {
-		return "", fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, err)
+		return "", err
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		discard(resp)
-		return "", fmt.Errorf("dtac: log in as %s at %s: %w (HTTP %d): wrong username or password",
-			c.user, c.host, connectors.ErrAuth, resp.StatusCode)
+		remote.Drain(resp)
+		return "", fmt.Errorf("%w (HTTP %d): wrong username or password", connectors.ErrAuth, resp.StatusCode)
 	default:
-		return "", fmt.Errorf("dtac: log in as %s at %s: %w", c.user, c.host, c.unexpected(resp))
+		return "", remote.Unexpected(resp, c.secrets()...)
 	}
-	ctype := contentType(resp)
+	ctype := remote.ContentType(resp)
 	body, err := httpsafe.ReadAll(resp.Body, httpsafe.MaxLogin, "the log-in answer")
 	if err != nil {
-		return "", fmt.Errorf("dtac: log in as %s at %s: reading the answer: %w", c.user, c.host, c.readError(ctx, err))
+		return "", fmt.Errorf("reading the answer: %w", readError(ctx, err))
 	}
 	var ans struct {
 		AccessToken string `json:"accesstoken"`
 	}
 	if json.Unmarshal(body, &ans) != nil {
-		return "", fmt.Errorf("dtac: log in as %s at %s: unexpected answer: HTTP 200 (%s) is not the JSON log-in answer: %q",
-			c.user, c.host, ctype, excerpt(body, c.secrets()...))
+		return "", fmt.Errorf("unexpected answer: HTTP 200 (%s) is not the JSON log-in answer: %q", ctype, excerpt(body, c.secrets()...))
 	}
 	if !validToken(ans.AccessToken) {
-		return "", fmt.Errorf("dtac: log in as %s at %s: unexpected answer: HTTP 200 (%s) without a usable accesstoken",
-			c.user, c.host, ctype)
+		return "", fmt.Errorf("unexpected answer: HTTP 200 (%s) without a usable accesstoken", ctype)
 	}
-	c.log.DebugContext(ctx, "dtac: logged in", "user", c.user, "host", c.host)
+	c.log.DebugContext(ctx, "logged in", "user", c.user, "host", c.host)
 	return ans.AccessToken, nil
 }
 
@@ -137,7 +101,7 @@ func (c *Connector) basic() string {
 // password, the Basic credential that carries it, the session token and
 // any extra given.
 func (c *Connector) secrets(extra ...string) []string {
-	return append([]string{c.pass, c.basic(), c.auth.current()}, extra...)
+	return append([]string{c.pass, c.basic(), c.auth.Current()}, extra...)
 }
 
 // validToken reports whether t can be sent as a header value: printable
@@ -156,8 +120,4 @@ func validToken(t string) bool {
 
 // Logins is the number of log-ins sent to the portal so far
 // (connectors.LoginCounter).
-func (c *Connector) Logins() uint64 {
-	c.auth.mu.Lock()
-	defer c.auth.mu.Unlock()
-	return c.auth.attempts
-}
+func (c *Connector) Logins() uint64 { return c.auth.Logins() }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 // List returns the recordings whose StartTime lies in [from, to).
@@ -53,7 +54,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	if err != nil {
 		return nil, err
 	}
-	c.log.Debug("3cx recordings listed", "from", from, "to", to, "recordings", len(l.out))
+	c.log.Debug("recordings listed", "from", from, "to", to, "recordings", len(l.out))
 	return l.out, nil
 }
 
@@ -107,7 +108,7 @@ func (l *listing) fetch(ctx context.Context, q func(top int) string) (page, int,
 			if next == 0 {
 				return page{}, 0, fmt.Errorf("3cx: listing recordings: the PBX refuses even $top=1: %s", tl.msg)
 			}
-			l.c.log.Info("3cx refused the page size; lowering it", "top", top, "now", next)
+			l.c.log.Info("the PBX refused the page size; lowering it", "top", top, "now", next)
 			continue
 		}
 		if err != nil {
@@ -129,7 +130,7 @@ func (l *listing) take(p page) (fresh int, keys []keyset, ok bool) {
 			ok = false
 			if !l.seenUnnamed[string(raw)] {
 				l.seenUnnamed[string(raw)], fresh = true, fresh+1
-				l.c.log.Warn("3cx listed a record that cannot be named; skipping it", "err", err)
+				l.c.log.Warn("the PBX listed a record that cannot be named; skipping it", "err", err)
 			}
 			continue
 		}
@@ -184,7 +185,7 @@ func (l *listing) byKeyset(ctx context.Context) error {
 			l.c.keysetMu.Lock()
 			l.c.keysetOffUntil = l.c.now().Add(keysetPause)
 			l.c.keysetMu.Unlock()
-			l.c.log.Warn("3cx does not honour keyset paging; listing again with $skip", "why", why, "for", keysetPause)
+			l.c.log.Warn("the PBX does not honour keyset paging; listing again with $skip", "why", why, "for", keysetPause)
 			return l.bySkip(ctx)
 		}
 		last := keys[len(keys)-1]
@@ -193,7 +194,7 @@ func (l *listing) byKeyset(ctx context.Context) error {
 			if total < 0 || served >= total {
 				return nil
 			}
-			l.c.log.Debug("3cx served a short page though more match; paging on", "top", top, "served", n, "count", total)
+			l.c.log.Debug("the PBX served a short page though more match; paging on", "top", top, "served", n, "count", total)
 		}
 	}
 }
@@ -231,7 +232,7 @@ func (l *listing) bySkip(ctx context.Context) error {
 			if total < 0 || int64(skip) >= total {
 				return nil
 			}
-			l.c.log.Debug("3cx served a short page though more match; paging on", "top", top, "served", n, "count", total)
+			l.c.log.Debug("the PBX served a short page though more match; paging on", "top", top, "served", n, "count", total)
 		}
 	}
 }
@@ -260,18 +261,17 @@ func topTooLarge(msg string) bool {
 // page GETs one page of /xapi/v1/Recordings with rawQuery; what says what
 // for in errors.
 func (c *Connector) page(ctx context.Context, what, rawQuery string) (page, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
-	defer cancel()
-	resp, err := c.do(ctx, c.endpoint("/xapi/v1/Recordings", rawQuery), "application/json")
+	what = "3cx: " + what
+	resp, err := c.get(ctx, what, c.endpoint("/xapi/v1/Recordings", rawQuery))
 	if err != nil {
-		return page{}, fmt.Errorf("3cx: %s: %w", what, err)
+		return page{}, err
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 		p, err := decodePage(resp.Body)
 		if err != nil {
-			return page{}, fmt.Errorf("3cx: %s: %w", what, err)
+			return page{}, fmt.Errorf("%s: %w", what, err)
 		}
 		return p, nil
 	case http.StatusBadRequest:
@@ -279,17 +279,17 @@ func (c *Connector) page(ctx context.Context, what, rawQuery string) (page, erro
 		if topTooLarge(detail) {
 			return page{}, &errTopTooLarge{msg: strings.TrimPrefix(detail, ": ")}
 		}
-		return page{}, fmt.Errorf("3cx: %s: the PBX refused the query (400%s)", what, detail)
+		return page{}, fmt.Errorf("%s: the PBX refused the query (400%s)", what, detail)
 	case http.StatusForbidden:
-		drain(resp)
-		return page{}, fmt.Errorf("3cx: %s: %w", what, c.forbidden())
+		remote.Drain(resp)
+		return page{}, fmt.Errorf("%s: %w", what, c.forbidden())
 	case http.StatusNotFound:
-		return page{}, fmt.Errorf("3cx: %s: 404%s: is THREECX_BASE_URL a 3CX V20 PBX with the XAPI enabled?", what, errorText(c.errorDetail(resp)))
+		return page{}, fmt.Errorf("%s: 404%s: is THREECX_BASE_URL a 3CX V20 PBX with the XAPI enabled?", what, errorText(c.errorDetail(resp)))
 	case http.StatusGatewayTimeout:
-		drain(resp)
-		return page{}, fmt.Errorf("3cx: %s: the PBX timed out on the query (504 gateway timeout); it will be retried on a later pass", what)
+		remote.Drain(resp)
+		return page{}, fmt.Errorf("%s: the PBX timed out on the query (504 gateway timeout); it will be retried on a later pass", what)
 	}
-	return page{}, fmt.Errorf("3cx: %s: unexpected status %d%s", what, resp.StatusCode, errorText(c.errorDetail(resp)))
+	return page{}, fmt.Errorf("%s: unexpected status %d%s", what, resp.StatusCode, errorText(c.errorDetail(resp)))
 }
 
 // odataTime writes t as an Edm.DateTimeOffset literal, in UTC, to the

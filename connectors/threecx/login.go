@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 	"github.com/crkai/syncd/internal/httpsafe"
 )
 
@@ -176,23 +176,12 @@ type answer struct {
 // post posts a log-in (or refresh) with cookies and decodes a 200 answer
 // into out.
 func (c *Connector) post(ctx context.Context, path, contentType, body string, cookies []*http.Cookie, out any) (answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, ""), strings.NewReader(body))
+	resp, err := c.portal.Do(ctx, remote.Request{
+		Method: http.MethodPost, URL: c.endpoint(path, ""), ContentType: contentType, Body: body, Cookies: cookies,
+		Accept: "application/json", Timeout: c.requestTimeout,
+	})
 	if err != nil {
-		return answer{}, fmt.Errorf("building the request: %w", err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Accept", "application/json")
-	if c.ua != "" {
-		req.Header.Set("User-Agent", c.ua)
-	}
-	for _, ck := range cookies {
-		req.AddCookie(ck)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return answer{}, requestError(err) // method and URL, never the body
+		return answer{}, err // never the body
 	}
 	defer resp.Body.Close()
 	a := answer{status: resp.StatusCode, cookies: resp.Cookies()}
@@ -201,7 +190,7 @@ func (c *Connector) post(ctx context.Context, path, contentType, body string, co
 		return a, nil
 	}
 	if err := json.NewDecoder(httpsafe.JSON(resp.Body, httpsafe.MaxLogin, "the log-in answer")).Decode(out); err != nil {
-		return answer{}, fmt.Errorf("reading the answer (200, %s): %w", resp.Header.Get("Content-Type"), err)
+		return answer{}, fmt.Errorf("reading the answer (200, %s): %w", remote.ContentType(resp), err)
 	}
 	return a, nil
 }
@@ -223,9 +212,7 @@ func (c *Connector) newToken(access string, expiresIn scalar) *token {
 // message and details carry (real bodies send code "" and put the warning
 // in the message). Only the first httpsafe.MaxErrorBody bytes are read.
 func (c *Connector) errorDetail(resp *http.Response) (string, []string) {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, httpsafe.MaxErrorBody))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain)) // let the connection be reused
-	b = bytes.TrimSpace(b)
+	b := bytes.TrimSpace(remote.ReadError(resp))
 	var msg string
 	var odata struct {
 		Error struct {
@@ -294,18 +281,12 @@ func xapiWarnings(texts ...string) []string {
 }
 
 // clean makes text from the PBX fit for an error string: without any
-// configured secret, the current access token or any other credential
-// (httpsafe.Redact), printable, at most 200 characters.
+// configured secret, the current access token or any other credential,
+// printable and short (remote.Excerpt).
 func (c *Connector) clean(s string) string {
-	s = strings.ToValidUTF8(s, "?")
 	secrets := []string{c.cfg.ClientSecret, c.cfg.Password}
 	if t := c.tokens.current(); t != nil {
 		secrets = append(secrets, t.value, t.refresh)
 	}
-	s = httpsafe.Redact(s, secrets...)
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }), " ")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
+	return remote.Excerpt([]byte(s), secrets...)
 }

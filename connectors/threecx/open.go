@@ -5,20 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/crkai/syncd/connectors"
-)
-
-var (
-	errHeaderTimeout = errors.New("no response headers in time")
-	errStalled       = errors.New("no audio bytes in time")
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 // Open streams the audio of r from Pbx.DownloadRecording.
@@ -36,34 +30,31 @@ func (c *Connector) Open(ctx context.Context, r connectors.Recording) (*connecto
 	if err != nil {
 		return nil, fmt.Errorf("3cx: recording id %q is not a 3CX Id: %w", r.ID, connectors.ErrInvalid)
 	}
-	what := "downloading recording " + r.ID
-	dctx, cancel := context.WithCancelCause(ctx)
-	timer := time.AfterFunc(c.headerTimeout, func() { cancel(errHeaderTimeout) })
-	resp, err := c.do(dctx, c.endpoint(fmt.Sprintf("/xapi/v1/Recordings/Pbx.DownloadRecording(recId=%d)", id), ""), "audio/*, */*")
-	inTime := timer.Stop()
-	if err == nil && !inTime {
-		drain(resp)
-		err = context.Cause(dctx)
-	}
-	if err != nil {
-		cancel(nil)
-		if errors.Is(context.Cause(dctx), errHeaderTimeout) && ctx.Err() == nil {
-			return nil, fmt.Errorf("3cx: %s: the PBX sent no response within %s; it will be retried", what, c.headerTimeout)
+	what := "3cx: downloading recording " + r.ID
+	u := c.endpoint(fmt.Sprintf("/xapi/v1/Recordings/Pbx.DownloadRecording(recId=%d)", id), "")
+	resp, err := c.tokens.session.Do(ctx, c.portal, what, func(ctx context.Context, t *token) (*http.Response, error) {
+		resp, err := c.portal.Stream(ctx, remote.Request{URL: u, Authorization: "Bearer " + t.value, Accept: "audio/*, */*"},
+			remote.StreamLimits{Header: c.headerTimeout, Stall: c.headerTimeout}, what)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// The header deadline, the only one here: a 3CX in the cloud
+			// can be slow to start a download.
+			return nil, fmt.Errorf("the PBX sent no response within %s; it will be retried: %w", c.headerTimeout, context.DeadlineExceeded)
 		}
-		return nil, fmt.Errorf("3cx: %s: %w", what, err)
-	}
-
-	a, err := c.audio(dctx, resp, r.ID, cancel)
+		return resp, err
+	})
 	if err != nil {
-		drain(resp)
-		cancel(nil)
-		return nil, fmt.Errorf("3cx: %s: %w", what, err)
+		return nil, err
+	}
+	a, err := c.audio(resp)
+	if err != nil {
+		remote.Drain(resp)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return a, nil
 }
 
-// audio checks a download's answer and wraps its body.
-func (c *Connector) audio(ctx context.Context, resp *http.Response, id string, cancel context.CancelCauseFunc) (*connectors.Audio, error) {
+// audio checks a download's answer and reads its first bytes.
+func (c *Connector) audio(resp *http.Response) (*connectors.Audio, error) {
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
@@ -77,35 +68,17 @@ func (c *Connector) audio(ctx context.Context, resp *http.Response, id string, c
 		}
 		return nil, fmt.Errorf("unexpected status %d%s", resp.StatusCode, detail)
 	}
-	// Sniff the first bytes without holding more of the file.
-	var head [4]byte
-	n, err := io.ReadFull(resp.Body, head[:])
-	switch {
-	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, fmt.Errorf("reading the audio: %w", err)
-	case n == 0:
-		return nil, fmt.Errorf("the PBX sent an empty file (still being written?): %w", connectors.ErrNotReady)
-	case err != nil: // fewer than 4 bytes: no audio file is that small
-		return nil, fmt.Errorf("the audio ended after %d bytes (still being written?): %w", n, connectors.ErrNotReady)
-	}
-	ct, err := audioType(resp.Header.Get("Content-Type"), head[:n])
+	// Sniff the first bytes without holding more of the file; fewer than
+	// 4 is no audio file, but one still being written.
+	head, err := remote.Head(resp, 4)
 	if err != nil {
 		return nil, err
 	}
-	return &connectors.Audio{
-		Body: &audioBody{
-			r:      io.MultiReader(bytes.NewReader(head[:n]), resp.Body),
-			body:   resp.Body,
-			ctx:    ctx,
-			cancel: cancel,
-			idle:   c.headerTimeout,
-			stall:  time.AfterFunc(c.headerTimeout, func() { cancel(errStalled) }),
-			want:   resp.ContentLength,
-			id:     id,
-		},
-		Size:        resp.ContentLength,
-		ContentType: ct,
-	}, nil
+	ct, err := audioType(resp.Header.Get("Content-Type"), head)
+	if err != nil {
+		return nil, err
+	}
+	return &connectors.Audio{Body: resp.Body, Size: resp.ContentLength, ContentType: ct}, nil
 }
 
 // fileGone tells whether an XAPI warning says the recording or its file
@@ -131,48 +104,4 @@ func audioType(header string, head []byte) (string, error) {
 		}
 	}
 	return "audio/wav", nil
-}
-
-// audioBody is a download's body: an early end is ErrNotReady, a stall
-// longer than idle ends the transfer, and closing it releases the
-// request's context.
-type audioBody struct {
-	r      io.Reader
-	body   io.ReadCloser
-	ctx    context.Context // the request's: cancelled with errStalled on a stall
-	cancel context.CancelCauseFunc
-	idle   time.Duration
-	stall  *time.Timer
-	want   int64 // Content-Length, -1 unknown
-	got    int64
-	id     string
-}
-
-func (b *audioBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.got += int64(n)
-	if n > 0 {
-		b.stall.Reset(b.idle)
-	}
-	switch {
-	case err == nil:
-	case errors.Is(err, io.ErrUnexpectedEOF) || (err == io.EOF && b.want >= 0 && b.got < b.want):
-		size := "of an unknown size"
-		if b.want >= 0 {
-			size = "of " + strconv.FormatInt(b.want, 10)
-		}
-		err = fmt.Errorf("3cx: the audio of recording %s ended after %d bytes %s (still being written?): %w", b.id, b.got, size, connectors.ErrNotReady)
-	case errors.Is(context.Cause(b.ctx), errStalled):
-		err = fmt.Errorf("3cx: the audio of recording %s stalled after %d bytes: nothing for %s: %w", b.id, b.got, b.idle, err)
-	case err != io.EOF:
-		err = fmt.Errorf("3cx: reading the audio of recording %s: %w", b.id, err)
-	}
-	return n, err
-}
-
-func (b *audioBody) Close() error {
-	b.stall.Stop()
-	err := b.body.Close()
-	b.cancel(nil)
-	return err
 }

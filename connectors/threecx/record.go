@@ -1,7 +1,6 @@
 package threecx
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,43 +8,28 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/connectors/internal/remote"
 	"github.com/crkai/syncd/internal/httpsafe"
 	"github.com/crkai/syncd/internal/phone"
 )
 
 // scalar is a JSON value that may be null, a string, a number or a bool,
-// kept as text: XAPI types are documented loosely (DnType is an enum name
-// in some versions and a number in the published OpenAPI description), so
-// a field of an unexpected scalar type is read, not refused.
+// kept as text (remote.Text): XAPI types are documented loosely (DnType is
+// an enum name in some versions and a number in the published OpenAPI
+// description), so a field of an unexpected scalar type is read, not
+// refused. An object or an array is an error: the record is unreadable.
 type scalar struct {
 	valid bool // false for null or absent
 	s     string
 }
 
 func (v *scalar) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0:
-		return errors.New("empty JSON value")
-	case string(b) == "null":
-		*v = scalar{}
-	case b[0] == '"' && len(b) >= 2 && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && utf8.Valid(b):
-		*v = scalar{valid: true, s: string(b[1 : len(b)-1])} // no escapes: the text as is
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*v = scalar{valid: true, s: s}
-	case b[0] == '{' || b[0] == '[':
-		return fmt.Errorf("a JSON %s where a plain value was expected", map[byte]string{'{': "object", '[': "array"}[b[0]])
-	default:
-		*v = scalar{valid: true, s: string(b)}
-	}
-	return nil
+	var t remote.Text
+	err := t.UnmarshalJSON(b)
+	*v = scalar{valid: t.Valid, s: t.S}
+	return err
 }
 
 // page is one page of GET /xapi/v1/Recordings.

@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	"github.com/crkai/syncd/internal/httpsafe"
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 // Config is the connector's configuration, from THREECX_* variables.
@@ -46,12 +45,11 @@ type Connector struct {
 	cfg    Config
 	base   *url.URL
 	host   string // of BaseURL, lower-case: in every DataID
-	client *http.Client
+	portal *remote.Portal
 	log    *slog.Logger
 	loc    *time.Location
 	region string
 	now    func() time.Time
-	ua     string
 	tokens *tokenSource
 	pages  *pageSize // the $top that works for this PBX
 
@@ -109,19 +107,14 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		cfg:            cfg,
 		base:           base,
 		host:           strings.ToLower(base.Hostname()),
-		client:         httpsafe.WithRedirectPolicy(deps.HTTP),
-		log:            deps.Logger,
+		portal:         remote.New("PBX", deps),
 		loc:            deps.Location,
 		region:         deps.Region,
 		now:            deps.Now,
-		ua:             deps.UserAgent,
 		requestTimeout: defaultRequestTimeout,
 		headerTimeout:  defaultHeaderTimeout,
 	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	c.log = c.log.With("source", "3cx")
+	c.log = c.portal.Log
 	if c.loc == nil {
 		c.loc = time.UTC
 	}

@@ -5,12 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/crkai/syncd/connectors/internal/remote"
 )
 
 // token is an access token and when to stop using it, with the refresh
@@ -40,62 +43,58 @@ const (
 var errRefreshUnsupported = errors.New("the PBX does not support refresh tokens (unsupported_grant_type)")
 
 // tokenSource hands out the current access token and renews it, one
-// renewal at a time: 3CX keeps one valid token per client, so a second
-// log-in in flight would revoke the token the first one returns. It
-// renews only when a request needs a token (no background renewal): with
-// the refresh token when the current one has one, else, or when that
-// fails, by a full sign-in.
+// renewal at a time (a remote.Session): 3CX keeps one valid token per
+// client, so a second log-in in flight would revoke the token the first
+// one returns. It renews only when a request needs a token (no background
+// renewal): with the refresh token when the current one has one, else, or
+// when that fails, by a full sign-in. A request whose token the PBX
+// refuses (401) gets one renewal; a 403 is the role, not the token.
 type tokenSource struct {
 	login   func(ctx context.Context) (*token, error)
 	refresh func(ctx context.Context, old *token) (*token, error) // nil: never
 	now     func() time.Time
 	log     *slog.Logger
-	sem     chan struct{} // holds the one renewal in flight
+	session *remote.Session[*token]
 
-	// Guarded by sem.
+	// Guarded by the session's one renewal at a time.
 	refreshFailures int       // in a row
 	refreshOffUntil time.Time // no refresh tried before this
-
-	mu  sync.Mutex
-	cur *token
 
 	logins    atomic.Uint64 // full sign-in requests sent
 	refreshes atomic.Uint64 // refresh requests sent
 }
 
 func newTokenSource(login func(context.Context) (*token, error), refresh func(context.Context, *token) (*token, error), now func() time.Time, log *slog.Logger) *tokenSource {
-	return &tokenSource{login: login, refresh: refresh, now: now, log: log, sem: make(chan struct{}, 1)}
+	s := &tokenSource{login: login, refresh: refresh, now: now, log: log}
+	s.session = remote.NewSession(remote.Login[*token]{
+		Login:  s.renewNow,
+		Usable: func(t *token) bool { return t != nil && s.now().Before(t.refreshAt) },
+		Wrap:   func(err error) error { return fmt.Errorf("3cx: %w", err) },
+		Refused: func(resp *http.Response, _ *token) (string, bool) {
+			return "HTTP 401", resp.StatusCode == http.StatusUnauthorized
+		},
+		Relogins: 1,
+		Now:      now,
+	})
+	return s
 }
 
-func (s *tokenSource) current() *token {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cur
-}
+func (s *tokenSource) current() *token { return s.session.Current() }
 
 // get returns the current token, renewing it first when there is none or
 // it is due for renewal.
-func (s *tokenSource) get(ctx context.Context) (*token, error) {
-	if t := s.current(); t != nil && s.now().Before(t.refreshAt) {
-		return t, nil
-	}
-	return s.renew(ctx, nil)
-}
+func (s *tokenSource) get(ctx context.Context) (*token, error) { return s.session.Token(ctx) }
 
 // renew gets a new token, unless, by the time this caller's turn comes,
 // the current token is a fresh one other than stale (the token the PBX
 // just refused): then another caller has renewed it already.
 func (s *tokenSource) renew(ctx context.Context, stale *token) (*token, error) {
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-s.sem }()
-	old := s.current()
-	if old != nil && old != stale && s.now().Before(old.refreshAt) {
-		return old, nil
-	}
+	return s.session.Renew(ctx, stale)
+}
+
+// renewNow renews old (nil when there is none): with its refresh token
+// when it has one, else by a full sign-in.
+func (s *tokenSource) renewNow(ctx context.Context, old *token) (*token, error) {
 	if t, ok := s.tryRefresh(ctx, old); ok {
 		return t, nil
 	}
@@ -103,12 +102,7 @@ func (s *tokenSource) renew(ctx context.Context, stale *token) (*token, error) {
 		return nil, err
 	}
 	s.logins.Add(1)
-	t, err := s.login(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.set(t)
-	return t, nil
+	return s.login(ctx)
 }
 
 // tryRefresh renews old with its refresh token, when it has one and
@@ -122,7 +116,6 @@ func (s *tokenSource) tryRefresh(ctx context.Context, old *token) (*token, bool)
 	t, err := s.refresh(ctx, old)
 	if err == nil {
 		s.refreshFailures = 0
-		s.set(t)
 		return t, true
 	}
 	if ctx.Err() != nil {
@@ -132,20 +125,14 @@ func (s *tokenSource) tryRefresh(ctx context.Context, old *token) (*token, bool)
 	switch {
 	case errors.Is(err, errRefreshUnsupported):
 		s.refreshOffUntil = s.now().Add(unsupportedPause)
-		s.log.Info("3cx does not refresh tokens; signing in instead", "err", err, "retry_after", unsupportedPause)
+		s.log.Info("the PBX does not refresh tokens; signing in instead", "err", err, "retry_after", unsupportedPause)
 	case s.refreshFailures >= maxRefreshFailures:
 		s.refreshOffUntil, s.refreshFailures = s.now().Add(refreshPause), 0
-		s.log.Warn("3cx refused the refresh token several times in a row; signing in instead for a while", "err", err, "retry_after", refreshPause)
+		s.log.Warn("the PBX refused the refresh token several times in a row; signing in instead for a while", "err", err, "retry_after", refreshPause)
 	default:
-		s.log.Info("3cx refused the refresh token; signing in again", "err", err)
+		s.log.Info("the PBX refused the refresh token; signing in again", "err", err)
 	}
 	return nil, false
-}
-
-func (s *tokenSource) set(t *token) {
-	s.mu.Lock()
-	s.cur = t
-	s.mu.Unlock()
 }
 
 // Token lifetimes outside (0, maxLifetime] are not believed.
@@ -171,7 +158,7 @@ func newToken(access string, expiresIn float64, issued time.Time, log *slog.Logg
 	if floor := min(5*time.Second, life/2); margin < floor {
 		margin = floor
 	}
-	log.Debug("3cx access token obtained", "lifetime", life, "from", from, "expires_in", expiresIn)
+	log.Debug("access token obtained", "lifetime", life, "from", from, "expires_in", expiresIn)
 	return &token{value: access, refreshAt: issued.Add(life - margin), expires: issued.Add(life)}
 }
 
