@@ -66,8 +66,9 @@ func (s *Store) GetMany(ctx context.Context, source string, ids []string) (map[s
 // Put stores r under source, replacing what the store had for r.ID, and
 // keeps the counts and indexes current in the same transaction. It sets
 // r.Updated, and r.FirstSeen when zero (to the stored one, or now). The
-// record is on disk when Put returns; concurrent Puts share a transaction
-// and its fsync. A Done record cannot be quarantined.
+// record is on disk when Put returns: each Put is its own transaction and
+// fsync, run on the caller's goroutine, so that a damaged file is an
+// error there, never a crash. A Done record cannot be quarantined.
 func (s *Store) Put(ctx context.Context, source string, r Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("put record %s/%s: %w", source, r.ID, err)
@@ -80,8 +81,8 @@ func (s *Store) Put(ctx context.Context, source string, r Record) error {
 	}
 	now := s.now()
 	r.Updated = now
-	err := s.batch(func(tx *bolt.Tx) error {
-		return s.putTx(tx, source, r, now) // r by value: fn may run more than once
+	err := s.update(func(tx *bolt.Tx) error {
+		return s.putTx(tx, source, r, now)
 	})
 	if err != nil {
 		return fmt.Errorf("put record %s/%s: %w", source, r.ID, err)

@@ -277,10 +277,6 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	return s.db.Update(fn)
 }
 
-// batch is update. It used to be db.Batch, which shared one transaction
-// and fsync among concurrent writers, but ran on bbolt's goroutine.
-func (s *Store) batch(fn func(*bolt.Tx) error) error { return s.update(fn) }
-
 // recoverCorrupt, deferred, turns a panic into ErrCorrupt; in a write
 // transaction it also marks the store broken.
 func (s *Store) recoverCorrupt(err *error, write bool) {
