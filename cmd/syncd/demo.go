@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,27 +13,23 @@ import (
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/fake/crk"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
-	fakethreecx "github.com/crkai/syncd/internal/fake/threecx"
+	"github.com/crkai/syncd/internal/sources"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
-// The demo's made-up credentials: they exist only inside the fakes.
+// The demo's made-up CRK key: it exists only inside the fake. Each
+// source's fake brings its own credentials (connectors.Kind.Demo).
 const (
 	demoToken      = "crk_demo_business_key"
-	demoDTACUser   = "+66812345678"
-	demoDTACPass   = "demo-password"
-	demo3CXClient  = "syncd-demo"
-	demo3CXSecret  = "demo-secret"
 	demoPerSource  = 40
 	demoBusinessID = "b-demo"
 )
 
-// demo is `syncd -demo`: fakes of CRK, DTAC One Call and 3CX on loopback
-// with a day of sample recordings, one pass of each source into CRK
-// through the real wiring, and a summary. It needs no configuration and no
-// network.
+// demo is `syncd -demo`: fakes of CRK and of every kind of source
+// (internal/sources) on loopback with a day of sample recordings, one pass
+// of each source into CRK through the real wiring, and a summary. It needs
+// no configuration and no network.
 func demo(ctx context.Context, stdout, stderr io.Writer) int {
 	start := time.Now()
 	loc, err := time.LoadLocation(config.DefaultTimezone)
@@ -60,34 +57,6 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 
 	// Yesterday's business day, in Bangkok: inside the demo's 48 h backfill.
 	yesterday := time.Now().In(loc).AddDate(0, 0, -1)
-	dtacSrv, err := fakedtac.Start(fakedtac.Options{Users: map[string]string{demoDTACUser: demoDTACPass}})
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: starting the DTAC fake: %v\n", err)
-		return exitFailed
-	}
-	defer dtacSrv.Close()
-	dtacRecs := fakedtac.SampleDay(yesterday, loc, demoPerSource, 1)
-	// One recording whose audio was deleted at the portal, to show quarantine.
-	dtacRecs[len(dtacRecs)/2].State = fakedtac.Gone
-	for _, r := range dtacRecs {
-		dtacSrv.Add(r)
-	}
-
-	cxSrv, err := fakethreecx.Start(fakethreecx.Options{
-		Clients: map[string]fakethreecx.Client{demo3CXClient: {Secret: demo3CXSecret, Role: "system_owner"}},
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: starting the 3CX fake: %v\n", err)
-		return exitFailed
-	}
-	defer cxSrv.Close()
-	for _, r := range fakethreecx.SampleDay(yesterday, demoPerSource, 2) {
-		// Real 3CX files are 16 KB a second of call; shortened here so that
-		// the demo takes a second, not a quarter of a minute.
-		r.Audio.Size = min(r.Audio.Size, 96<<10)
-		cxSrv.Add(r)
-	}
-
 	env := map[string]string{
 		"CRK_API_URL":       crkSrv.URL(),
 		"CRK_API_TOKEN":     demoToken,
@@ -96,15 +65,21 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 		"SYNCD_BACKFILL":    "48h",
 		// The real CRK allows 600 requests a minute; its fake here has no
 		// limit, and the demo should not wait on one.
-		"CRK_RATE_LIMIT":        "60000",
-		"SYNCD_LOG_LEVEL":       "error",
-		"DTAC_USERNAME":         demoDTACUser,
-		"DTAC_PASSWORD":         demoDTACPass,
-		"DTAC_BASE_URL":         dtacSrv.URL(),
-		"THREECX_BASE_URL":      cxSrv.URL(),
-		"THREECX_CLIENT_ID":     demo3CXClient,
-		"THREECX_CLIENT_SECRET": demo3CXSecret,
+		"CRK_RATE_LIMIT":  "60000",
+		"SYNCD_LOG_LEVEL": "error",
 	}
+	fakes := []string{fmt.Sprintf("CRK (%s)", crkSrv.URL())}
+	for i, k := range sources.All() {
+		f, err := k.Demo(yesterday, loc, demoPerSource, uint64(i+1))
+		if err != nil {
+			fmt.Fprintf(stderr, "syncd: starting the %s fake: %v\n", k.ShortTitle(), err)
+			return exitFailed
+		}
+		defer f.Close()
+		maps.Copy(env, f.Env)
+		fakes = append(fakes, fmt.Sprintf("%s (%s)", k.Title, f.URL))
+	}
+
 	cfg, err := config.Load(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, config.ReadSecretFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: the demo's own configuration: %v\n", err)
@@ -123,8 +98,8 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 	}
 	defer store.Close()
 
-	fmt.Fprintf(stdout, "syncd demo: fakes of CRK (%s), DTAC One Call (%s) and 3CX (%s) on loopback;\n%d sample calls each from %s, state in a temporary file.\n\n",
-		crkSrv.URL(), dtacSrv.URL(), cxSrv.URL(), demoPerSource, yesterday.Format("Mon 2 Jan 2006"))
+	fmt.Fprintf(stdout, "syncd demo: fakes of %s on loopback;\n%d sample calls each from %s, state in a temporary file.\n\n",
+		andList(fakes), demoPerSource, yesterday.Format("Mon 2 Jan 2006"))
 	results, errs := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
 	printDemo(stdout, results, errs, loc, crkSrv, time.Since(start))
 	for _, err := range errs {
@@ -180,6 +155,14 @@ func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Loc
 	}
 	fmt.Fprintf(w, "total %d synced (%s of audio), %d quarantined, %d failed, in %s\n", synced, kb(bytes), quarantined, failed, took.Round(time.Millisecond))
 	fmt.Fprintf(w, "the CRK fake now holds %d recordings with audio and was asked for %d AI re-extractions\n", len(crkSrv.Recordings()), reextracts)
+}
+
+// andList is "a", "a and b", "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 func kb(n int64) string {

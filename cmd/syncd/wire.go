@@ -16,8 +16,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/crkai/syncd/connectors"
-	"github.com/crkai/syncd/connectors/dtac"
-	"github.com/crkai/syncd/connectors/threecx"
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/httpsafe"
@@ -27,23 +25,6 @@ import (
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
-
-// sourceBuilders is every kind of source syncd knows, by the name it has in
-// state, metrics and logs. A source is built when its configuration
-// enables it (config.Config.Sources).
-var sourceBuilders = map[string]func(*config.Config, connectors.Deps) (connectors.Connector, error){
-	"dtac": func(c *config.Config, d connectors.Deps) (connectors.Connector, error) {
-		return dtac.New(dtac.Config{BaseURL: c.DTAC.BaseURL, Username: c.DTAC.Username, Password: c.DTAC.Password.Reveal()}, d)
-	},
-	"3cx": func(c *config.Config, d connectors.Deps) (connectors.Connector, error) {
-		return threecx.New(threecx.Config{
-			BaseURL:  c.ThreeCX.BaseURL,
-			ClientID: c.ThreeCX.ClientID, ClientSecret: c.ThreeCX.ClientSecret.Reveal(),
-			Username: c.ThreeCX.Username, Password: c.ThreeCX.Password.Reveal(),
-			IncludeInternal: c.ThreeCX.IncludeInternal,
-		}, d)
-	},
-}
 
 // phoneKeys are the log attributes that hold a customer's number.
 var phoneKeys = map[string]bool{"customerPhone": true, "phone": true, "remoteParty": true}
@@ -108,11 +89,8 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 	}
 	deps := connectors.Deps{HTTP: a.http, Logger: log, Location: cfg.Location, Region: cfg.PhoneRegion, Now: time.Now, UserAgent: userAgent()}
 	for _, name := range cfg.Sources() {
-		build, ok := sourceBuilders[name]
-		if !ok {
-			return nil, fmt.Errorf("no connector for source %q", name)
-		}
-		c, err := build(cfg, deps.WithLogger(log.With("source", name)))
+		src, _ := cfg.Source(name)
+		c, err := src.New(deps.WithLogger(log.With("source", name)))
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}

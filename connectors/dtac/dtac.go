@@ -82,7 +82,9 @@ type Connector struct {
 var _ connectors.Connector = (*Connector)(nil)
 
 // New checks cfg and returns a connector. It does no I/O: the first call
-// that needs the portal logs in.
+// that needs the portal logs in. Its checks guard against a programmer's
+// mistake: what a person configures is checked by internal/config, through
+// Kind, before New is called.
 //
 // Every request goes through deps.HTTP. If that client has no
 // CheckRedirect of its own, the connector uses a copy of it with

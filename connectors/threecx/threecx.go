@@ -63,6 +63,9 @@ type Connector struct {
 var _ connectors.Connector = (*Connector)(nil)
 
 // New checks cfg and builds a connector. It does no I/O: log-in is lazy.
+// Its checks guard against a programmer's mistake: what a person
+// configures is checked by internal/config, through Kind, before New is
+// called.
 //
 // Every request goes through deps.HTTP. If that client has no
 // CheckRedirect of its own, the connector uses a copy of it with

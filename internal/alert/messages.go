@@ -9,6 +9,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/sink"
+	"github.com/crkai/syncd/internal/sources"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -29,14 +30,12 @@ const (
 	maxSourceRunes = 40  // a source's name
 )
 
-// sourceNames are the sources as people know them.
-var sourceNames = map[string]string{"dtac": "DTAC One Call", "3cx": "3CX"}
-
-// sourceName is "DTAC One Call (dtac)", or the name of a source it does
-// not know, quoted.
+// sourceName is the source as people know it, its kind's title:
+// "DTAC One Call (dtac)"; or the name of a source syncd does not know,
+// quoted.
 func sourceName(key string) string {
-	if n, ok := sourceNames[key]; ok {
-		return fmt.Sprintf("%s (%s)", n, key)
+	if k, ok := sources.Find(key); ok {
+		return fmt.Sprintf("%s (%s)", k.Title, key)
 	}
 	return quote(key, maxSourceRunes)
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crkai/syncd/internal/sources"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/bad/*.err from the current output")
@@ -99,10 +101,17 @@ func TestBadEnvironments(t *testing.T) {
 	}
 }
 
+// isSecretVar reports whether k is the CRK token or a source's secret.
 func isSecretVar(k string) bool {
-	switch k {
-	case "CRK_API_TOKEN", "DTAC_PASSWORD", "THREECX_CLIENT_SECRET", "THREECX_PASSWORD":
+	if k == "CRK_API_TOKEN" {
 		return true
+	}
+	for _, kind := range sources.All() {
+		for _, v := range kind.Vars {
+			if v.Name == k {
+				return v.Secret
+			}
+		}
 	}
 	return false
 }

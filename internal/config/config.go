@@ -3,8 +3,6 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"time"
 )
@@ -26,18 +24,11 @@ const (
 	DefaultConcurrency    = 4
 	DefaultLogFormat      = "text"
 	DefaultLogLevel       = slog.LevelInfo
-	DefaultDTACBaseURL    = "https://onecallvoicerecord.dtac.co.th"
 	DefaultAlertAfter     = 3
 	DefaultLogPhones      = "masked"
 	DefaultUnknownDir     = "in"
 	DefaultUnhealthyAfter = 3
 	MaxConcurrency        = 64
-)
-
-// The two 3CX logins, as returned by ThreeCX.Login.
-const (
-	LoginClient = "client" // API client: THREECX_CLIENT_ID + THREECX_CLIENT_SECRET
-	LoginUser   = "user"   // user: THREECX_USERNAME + THREECX_PASSWORD
 )
 
 // Config is syncd's validated configuration. Load fills it from these
@@ -73,18 +64,11 @@ const (
 //   - SYNCD_UNHEALTHY_AFTER (3): /healthz fails after this many failed
 //     passes in a row of any source, 1–1000.
 //
-// DTAC One Call, enabled by DTAC_USERNAME:
-//   - DTAC_USERNAME (empty): the portal login, a phone number "+66…".
-//   - DTAC_PASSWORD (required when enabled, secret).
-//   - DTAC_BASE_URL (https://onecallvoicerecord.dtac.co.th): https://, or
-//     http:// for a loopback host only.
-//
-// 3CX V20, enabled by THREECX_BASE_URL:
-//   - THREECX_BASE_URL (empty): e.g. https://acme.3cx.co.th, no path.
-//   - THREECX_CLIENT_ID, THREECX_CLIENT_SECRET (secret): API client login;
-//   - or THREECX_USERNAME, THREECX_PASSWORD (secret): user login. Exactly
-//     one of the two pairs, complete.
-//   - THREECX_INCLUDE_INTERNAL (false): also sync extension-to-extension calls.
+// Each kind of source (internal/sources) brings its own variables
+// (connectors.Kind.Vars), the first of which enables it: DTAC_USERNAME for
+// DTAC One Call, THREECX_BASE_URL for 3CX. Its Kind's Configure checks them
+// through this package, so that they are checked, and their problems
+// reported, like every other variable.
 //
 // Alerting through the CRK notification gateway, enabled by
 // SYNCD_ALERT_CHANNEL:
@@ -127,8 +111,8 @@ type Config struct {
 	UnknownDirection string
 	UnhealthyAfter   int
 
-	DTAC    DTAC
-	ThreeCX ThreeCX
+	// sources are the enabled sources, in the order of sources.All.
+	sources []Source
 
 	Alert Alert
 }
@@ -141,82 +125,50 @@ type CRK struct {
 	RateLimit  int // requests per minute
 }
 
-// DTAC is the DTAC One Call source's configuration.
-type DTAC struct {
-	Username string
-	Password Secret
-	BaseURL  string
-}
-
-// Enabled reports whether the DTAC source is on (DTAC_USERNAME is set).
-func (d DTAC) Enabled() bool { return d.Username != "" }
-
-// ThreeCX is the 3CX source's configuration. Either ClientID and
-// ClientSecret, or Username and Password, are set; never both.
-type ThreeCX struct {
-	BaseURL         string
-	ClientID        string
-	ClientSecret    Secret
-	Username        string
-	Password        Secret
-	IncludeInternal bool
-}
-
-// Enabled reports whether the 3CX source is on (THREECX_BASE_URL is set).
-func (t ThreeCX) Enabled() bool { return t.BaseURL != "" }
-
-// Login returns LoginClient when the API client login is configured, else
-// LoginUser.
-func (t ThreeCX) Login() string {
-	if t.ClientID != "" {
-		return LoginClient
-	}
-	return LoginUser
-}
-
-// Sources returns the names of the enabled sources, in a fixed order:
-// "dtac", then "3cx".
+// Sources returns the names of the enabled sources, in the order of
+// sources.All: "dtac", then "3cx".
 func (c *Config) Sources() []string {
 	var s []string
-	if c.DTAC.Enabled() {
-		s = append(s, "dtac")
-	}
-	if c.ThreeCX.Enabled() {
-		s = append(s, "3cx")
+	for _, src := range c.sources {
+		s = append(s, src.Name())
 	}
 	return s
+}
+
+// Source returns the enabled source named name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, src := range c.sources {
+		if src.Name() == name {
+			return src, true
+		}
+	}
+	return Source{}, false
 }
 
 // Secrets returns the values of every secret that is set, so that output
 // meant for people can be scrubbed of them as a last line of defence.
 func (c *Config) Secrets() []string {
 	var out []string
-	for _, s := range []Secret{c.CRK.Token, c.DTAC.Password, c.ThreeCX.ClientSecret, c.ThreeCX.Password} {
-		if s.IsSet() {
-			out = append(out, s.Reveal())
+	if c.CRK.Token.IsSet() {
+		out = append(out, c.CRK.Token.Reveal())
+	}
+	for _, src := range c.sources {
+		for _, s := range src.secrets() {
+			out = append(out, s.secret.Reveal())
 		}
 	}
 	return out
 }
 
 // SourceFingerprint names source's log-in configuration (base URL, user,
-// secret), so that syncd can tell a changed configuration after refused
-// log-ins. It is 32 bits of a SHA-256: enough to notice a change, too few
-// to help anyone guess the secret from the state file where it is kept.
+// secret: its Kind's Configured.Login), so that syncd can tell a changed
+// configuration after refused log-ins. It is 32 bits of a SHA-256: enough
+// to notice a change, too few to help anyone guess the secret from the
+// state file where it is kept. It is "" for a source that is not enabled.
 func (c *Config) SourceFingerprint(source string) string {
-	var parts []string
-	switch source {
-	case "dtac":
-		parts = []string{c.DTAC.BaseURL, c.DTAC.Username, c.DTAC.Password.Reveal()}
-	case "3cx":
-		parts = []string{c.ThreeCX.BaseURL, c.ThreeCX.ClientID, c.ThreeCX.ClientSecret.Reveal(), c.ThreeCX.Username, c.ThreeCX.Password.Reveal()}
-	default:
+	src, ok := c.Source(source)
+	if !ok {
 		return ""
 	}
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:4])
+	return src.fingerprint
 }

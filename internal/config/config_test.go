@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 	_ "time/tzdata" // as in main: zones without a system tz database
+
+	"github.com/crkai/syncd/connectors/dtac"
 )
 
 // defaults is the Config that minimal (a token and DTAC) gives: every
@@ -36,12 +39,42 @@ func defaults() Config {
 		// SYNCD_UNHEALTHY_AFTER, issue 5's addition.
 		UnhealthyAfter:   3,
 		UnknownDirection: "in",
-		DTAC: DTAC{
-			Username: "+66812345678",
-			Password: NewSecret("dtacpw9"),
-			BaseURL:  "https://onecallvoicerecord.dtac.co.th",
-		},
 	}
+}
+
+// values are what each enabled source's variables were checked to, by
+// source and variable, secrets revealed.
+type values map[string]map[string]string
+
+// defaultValues are the sources of minimal().
+func defaultValues() values {
+	return values{"dtac": {
+		"DTAC_USERNAME": "+66812345678",
+		"DTAC_PASSWORD": "dtacpw9",
+		"DTAC_BASE_URL": "https://onecallvoicerecord.dtac.co.th",
+	}}
+}
+
+// threeCX are the values of a 3CX source with the variables given.
+func threeCX(kv ...string) map[string]string {
+	v := map[string]string{"THREECX_CLIENT_ID": "", "THREECX_USERNAME": "", "THREECX_INCLUDE_INTERNAL": "false"}
+	for i := 0; i < len(kv); i += 2 {
+		v[kv[i]] = kv[i+1]
+	}
+	return v
+}
+
+// sourceValues are what c's sources read, secrets revealed.
+func sourceValues(c *Config) values {
+	out := values{}
+	for _, src := range c.sources {
+		v := maps.Clone(src.values)
+		for _, s := range src.secrets() {
+			v[s.name] = s.secret.Reveal()
+		}
+		out[src.Name()] = v
+	}
+	return out
 }
 
 func minimal() map[string]string {
@@ -72,6 +105,7 @@ func TestLoadGood(t *testing.T) {
 		zone    string
 		sources []string
 		want    func(c *Config)
+		values  func(v values) // from defaultValues; nil: unchanged
 	}{
 		{
 			name: "defaults", env: minimal(), zone: "Asia/Bangkok", sources: []string{"dtac"},
@@ -84,8 +118,9 @@ func TestLoadGood(t *testing.T) {
 				c.Schedule, c.StatePath, c.ListenAddr = DefaultSchedule, DefaultStatePath, DefaultListenAddr
 				c.PhoneRegion, c.Concurrency = DefaultPhoneRegion, DefaultConcurrency
 				c.Backfill, c.Lookback, c.Settle, c.MaxCall = DefaultBackfill, DefaultLookback, DefaultSettle, DefaultMaxCall
-				c.LogFormat, c.LogLevel, c.DTAC.BaseURL = DefaultLogFormat, DefaultLogLevel, DefaultDTACBaseURL
+				c.LogFormat, c.LogLevel = DefaultLogFormat, DefaultLogLevel
 			},
+			values: func(v values) { v["dtac"]["DTAC_BASE_URL"] = dtac.DefaultBaseURL },
 		},
 		{
 			name: "STATE_DIRECTORY, first of several", zone: "Asia/Bangkok", sources: []string{"dtac"},
@@ -111,10 +146,10 @@ func TestLoadGood(t *testing.T) {
 				"THREECX_CLIENT_ID", "syncd",
 				"THREECX_CLIENT_SECRET_FILE", "testdata/secrets/threecx_client_secret",
 			),
-			want: func(c *Config) {
-				c.CRK.Token = NewSecret("crk_fromfile_7f3a")
-				c.DTAC.Password = NewSecret("dtac-file-pass")
-				c.ThreeCX = ThreeCX{BaseURL: "https://acme.3cx.co.th", ClientID: "syncd", ClientSecret: NewSecret("3cx-file-secret")}
+			want: func(c *Config) { c.CRK.Token = NewSecret("crk_fromfile_7f3a") },
+			values: func(v values) {
+				v["dtac"]["DTAC_PASSWORD"] = "dtac-file-pass"
+				v["3cx"] = threeCX("THREECX_BASE_URL", "https://acme.3cx.co.th", "THREECX_CLIENT_ID", "syncd", "THREECX_CLIENT_SECRET", "3cx-file-secret")
 			},
 		},
 		{
@@ -124,10 +159,10 @@ func TestLoadGood(t *testing.T) {
 				"CRK_API_TOKEN", "<unset>", "DTAC_PASSWORD", "<unset>",
 				"THREECX_BASE_URL", "https://acme.3cx.co.th", "THREECX_CLIENT_ID", "syncd",
 			),
-			want: func(c *Config) {
-				c.CRK.Token = NewSecret("crk_fromcred_91b2")
-				c.DTAC.Password = NewSecret("dtac-cred-pass")
-				c.ThreeCX = ThreeCX{BaseURL: "https://acme.3cx.co.th", ClientID: "syncd", ClientSecret: NewSecret("cred-3cx-secret")}
+			want: func(c *Config) { c.CRK.Token = NewSecret("crk_fromcred_91b2") },
+			values: func(v values) {
+				v["dtac"]["DTAC_PASSWORD"] = "dtac-cred-pass"
+				v["3cx"] = threeCX("THREECX_BASE_URL", "https://acme.3cx.co.th", "THREECX_CLIENT_ID", "syncd", "THREECX_CLIENT_SECRET", "cred-3cx-secret")
 			},
 		},
 		{
@@ -136,7 +171,8 @@ func TestLoadGood(t *testing.T) {
 				"CREDENTIALS_DIRECTORY", "testdata/credentials",
 				"DTAC_PASSWORD", "<unset>", "DTAC_PASSWORD_FILE", "testdata/secrets/dtac_password",
 			),
-			want: func(c *Config) { c.DTAC.Password = NewSecret("dtac-file-pass") },
+			want:   func(c *Config) {},
+			values: func(v values) { v["dtac"]["DTAC_PASSWORD"] = "dtac-file-pass" },
 		},
 		{
 			name: "every variable set", zone: "UTC", sources: []string{"3cx"},
@@ -182,9 +218,13 @@ func TestLoadGood(t *testing.T) {
 					LogFormat:   "json",
 					LogLevel:    slog.LevelDebug,
 					LogPhones:   "full", UnhealthyAfter: 5, UnknownDirection: "quarantine",
-					ThreeCX: ThreeCX{BaseURL: "http://[::1]:5001", Username: "100", Password: NewSecret("3cxpw7"), IncludeInternal: true},
-					Alert:   Alert{Channel: "telegram", ChatID: "5d0c7a52-3f7e-4a51-9d55-0c0ffee00001", After: 1, Link: "https://wiki.example.com/syncd?page=alerts#top"},
+					Alert: Alert{Channel: "telegram", ChatID: "5d0c7a52-3f7e-4a51-9d55-0c0ffee00001", After: 1, Link: "https://wiki.example.com/syncd?page=alerts#top"},
 				}
+			},
+			values: func(v values) {
+				delete(v, "dtac")
+				v["3cx"] = (threeCX("THREECX_BASE_URL", "http://[::1]:5001", "THREECX_USERNAME", "100", "THREECX_PASSWORD", "3cxpw7",
+					"THREECX_INCLUDE_INTERNAL", "true"))
 			},
 		},
 		{
@@ -192,10 +232,12 @@ func TestLoadGood(t *testing.T) {
 			env: with("DTAC_BASE_URL", "http://localhost:8081", "SYNCD_SCHEDULE", "0 */2 * * 1-5",
 				"SYNCD_TIMEZONE", "Europe/London", "SYNCD_LOG_LEVEL", "WARN", "DTAC_USERNAME", "+6621234567"),
 			want: func(c *Config) {
-				c.DTAC.BaseURL = "http://localhost:8081"
-				c.DTAC.Username = "+6621234567"
 				c.Schedule = "0 */2 * * 1-5"
 				c.LogLevel = slog.LevelWarn
+			},
+			values: func(v values) {
+				v["dtac"]["DTAC_BASE_URL"] = "http://localhost:8081"
+				v["dtac"]["DTAC_USERNAME"] = "+6621234567"
 			},
 		},
 		{
@@ -231,11 +273,19 @@ func TestLoadGood(t *testing.T) {
 				t.Errorf("Location = %v, want %s", got.Location, tt.zone)
 			}
 			got.Location = nil
-			if !reflect.DeepEqual(*got, want) {
-				t.Errorf("config:\n got %#v\nwant %#v", revealed(*got), revealed(want))
+			gotValues, wantValues := sourceValues(got), defaultValues()
+			if tt.values != nil {
+				tt.values(wantValues)
+			}
+			if !reflect.DeepEqual(gotValues, wantValues) {
+				t.Errorf("sources:\n got %q\nwant %q", gotValues, wantValues)
 			}
 			if s := got.Sources(); !slices.Equal(s, tt.sources) {
 				t.Errorf("Sources() = %q, want %q", s, tt.sources)
+			}
+			got.sources = nil
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("config:\n got %#v\nwant %#v", revealed(*got), revealed(want))
 			}
 		})
 	}
@@ -244,33 +294,53 @@ func TestLoadGood(t *testing.T) {
 // revealed shows a config with its secrets, for a failing test's message.
 func revealed(c Config) map[string]any {
 	return map[string]any{
-		"config": c, "token": c.CRK.Token.Reveal(), "dtac": c.DTAC.Password.Reveal(),
-		"3cx secret": c.ThreeCX.ClientSecret.Reveal(), "3cx password": c.ThreeCX.Password.Reveal(),
+		"config": c, "token": c.CRK.Token.Reveal(),
 	}
 }
 
-func TestThreeCXLogin(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{"client", with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_CLIENT_ID", "id", "THREECX_CLIENT_SECRET", "s"), LoginClient},
-		{"user", with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_USERNAME", "100", "THREECX_PASSWORD", "p"), LoginUser},
+// TestSourceFingerprint: the fingerprint names the log-in (address, user,
+// secret) and nothing else, and is the one the syncer has stored since
+// before sources had Kinds.
+func TestSourceFingerprint(t *testing.T) {
+	load := func(env map[string]string) *Config {
+		t.Helper()
+		c, err := Load(context.Background(), mapLookup(env), os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(context.Background(), mapLookup(tt.env), os.ReadFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.ThreeCX.Login(); got != tt.want {
-				t.Errorf("Login() = %q, want %q", got, tt.want)
-			}
-			if !c.ThreeCX.Enabled() || !c.DTAC.Enabled() {
-				t.Errorf("Enabled: 3cx %v, dtac %v; want both", c.ThreeCX.Enabled(), c.DTAC.Enabled())
-			}
-		})
+	c := load(minimal())
+	if got, want := c.SourceFingerprint("dtac"), fingerprint([]string{"https://onecallvoicerecord.dtac.co.th", "+66812345678", "dtacpw9"}); got != want || len(got) != 8 {
+		t.Errorf("dtac fingerprint %q, want %q", got, want)
+	}
+	if c.SourceFingerprint("3cx") != "" {
+		t.Error("a source that is off has a fingerprint")
+	}
+	cx := with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_CLIENT_ID", "id", "THREECX_CLIENT_SECRET", "s")
+	fp := load(cx).SourceFingerprint("3cx")
+	if want := fingerprint([]string{"https://pbx.example.com", "id", "s", "", ""}); fp != want {
+		t.Errorf("3cx fingerprint %q, want %q", fp, want)
+	}
+	cx["THREECX_INCLUDE_INTERNAL"] = "true"
+	if load(cx).SourceFingerprint("3cx") != fp {
+		t.Error("THREECX_INCLUDE_INTERNAL changed the log-in's fingerprint")
+	}
+	cx["THREECX_CLIENT_SECRET"] = "s2"
+	if load(cx).SourceFingerprint("3cx") == fp {
+		t.Error("a new secret kept the fingerprint")
+	}
+}
+
+// TestSecretsListsEverySecret: Secrets has the token and every source's
+// secrets that are set, for scrubbing.
+func TestSecretsListsEverySecret(t *testing.T) {
+	c, err := Load(context.Background(), mapLookup(with("THREECX_BASE_URL", "https://pbx.example.com", "THREECX_USERNAME", "100", "THREECX_PASSWORD", "p3")), os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Secrets(); !slices.Equal(got, []string{"crk_test", "dtacpw9", "p3"}) {
+		t.Errorf("Secrets() = %q", got)
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"github.com/sethvargo/go-envconfig"
 )
 
-// environment is the raw text of every variable, as go-envconfig reads it.
-// Values are kept as strings and parsed by the builder, so that one bad
-// value does not hide the others (go-envconfig stops at its first error).
+// environment is the raw text of every variable but the sources', as
+// go-envconfig reads it. (A source's variables are its Kind's, read
+// through the lookup by section.) Values are kept as strings and parsed by
+// the builder, so that one bad value does not hide the others
+// (go-envconfig stops at its first error).
 //
 // go-envconfig applies a default only when the variable is unset; a
 // variable set to "" keeps "". Since every default here is non-empty, an
@@ -36,20 +38,6 @@ type environment struct {
 	LogPhones   string  `env:"SYNCD_LOG_PHONES, default=masked"`
 	UnknownDir  string  `env:"SYNCD_UNKNOWN_DIRECTION, default=in"`
 	Unhealthy   string  `env:"SYNCD_UNHEALTHY_AFTER, default=3"`
-
-	DTACUsername     string  `env:"DTAC_USERNAME"`
-	DTACPassword     string  `env:"DTAC_PASSWORD"`
-	DTACPasswordFile string  `env:"DTAC_PASSWORD_FILE"`
-	DTACBaseURL      setting `env:"DTAC_BASE_URL"`
-
-	ThreeCXBaseURL          string  `env:"THREECX_BASE_URL"`
-	ThreeCXClientID         string  `env:"THREECX_CLIENT_ID"`
-	ThreeCXClientSecret     string  `env:"THREECX_CLIENT_SECRET"`
-	ThreeCXClientSecretFile string  `env:"THREECX_CLIENT_SECRET_FILE"`
-	ThreeCXUsername         string  `env:"THREECX_USERNAME"`
-	ThreeCXPassword         string  `env:"THREECX_PASSWORD"`
-	ThreeCXPasswordFile     string  `env:"THREECX_PASSWORD_FILE"`
-	ThreeCXIncludeInternal  setting `env:"THREECX_INCLUDE_INTERNAL"`
 
 	AlertChannel   string  `env:"SYNCD_ALERT_CHANNEL"`
 	AlertChatID    string  `env:"SYNCD_ALERT_CHAT_ID"`

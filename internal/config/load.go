@@ -21,7 +21,7 @@ func Load(ctx context.Context, lookup func(string) (string, bool), readFile func
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{env: env, readFile: readFile}
+	b := &builder{env: env, lookup: lookup, readFile: readFile}
 	cfg := b.build()
 	if len(b.problems) > 0 {
 		sortProblems(b.problems)
@@ -33,6 +33,7 @@ func Load(ctx context.Context, lookup func(string) (string, bool), readFile func
 // builder turns the raw environment into a Config, collecting problems.
 type builder struct {
 	env      *environment
+	lookup   func(string) (string, bool)
 	readFile func(string) ([]byte, error)
 	problems []Problem
 }
@@ -86,12 +87,9 @@ func (b *builder) build() *Config {
 	c.UnknownDirection = b.unknownDirection("SYNCD_UNKNOWN_DIRECTION", e.UnknownDir)
 	c.UnhealthyAfter = b.intRange("SYNCD_UNHEALTHY_AFTER", e.Unhealthy, DefaultUnhealthyAfter, 1, 1000)
 
-	// Sources.
-	if e.DTACUsername == "" && e.ThreeCXBaseURL == "" {
-		b.add("DTAC_USERNAME/THREECX_BASE_URL", "no source enabled: set DTAC_USERNAME (DTAC One Call) or THREECX_BASE_URL (3CX)")
-	}
-	c.DTAC = b.dtac()
-	c.ThreeCX = b.threeCX()
+	// Sources: each kind's variables (internal/sources).
+	b.sourcesOff()
+	c.sources = b.enabledSources()
 
 	// Alerting.
 	c.Alert = b.alert()

@@ -1,5 +1,11 @@
 package config
 
+import (
+	"strings"
+
+	"github.com/crkai/syncd/internal/sources"
+)
+
 // Var is one environment variable as people read about it: in `syncd -h`
 // and the README. Reference lists every one the configuration reads
 // (a test keeps the two in step).
@@ -9,9 +15,11 @@ type Var struct {
 	Help    string
 }
 
-// Reference is every variable syncd reads, in the order of the README.
-// Secrets (marked) may also be given as NAME_FILE or a systemd credential.
-var Reference = []Var{
+// Reference is every variable syncd reads, in the order of the README:
+// CRK, the daemon, alerting, then each kind of source's own (its Kind's
+// Vars). Secrets (marked) may also be given as NAME_FILE or a systemd
+// credential.
+var Reference = append([]Var{
 	{"CRK_API_URL", DefaultCRKAPIURL, "CRK base URL (https://, or http:// to a loopback host)"},
 	{"CRK_API_TOKEN", "required", "business or account key, crk_… (secret)"},
 	{"CRK_BUSINESS_ID", "", "the business, with an account key (sent as X-Business-Id)"},
@@ -36,13 +44,19 @@ var Reference = []Var{
 	{"SYNCD_ALERT_WEBHOOK_ID", "", "the Discord webhook (with discord)"},
 	{"SYNCD_ALERT_AFTER", "3", "failed passes in a row before a source-down alert"},
 	{"SYNCD_ALERT_LINK", "", "a link every alert carries (a runbook)"},
-	{"DTAC_USERNAME", "", "enables DTAC One Call: the portal log-in, +66…"},
-	{"DTAC_PASSWORD", "", "(secret)"},
-	{"DTAC_BASE_URL", DefaultDTACBaseURL, "the portal"},
-	{"THREECX_BASE_URL", "", "enables 3CX V20, e.g. https://acme.3cx.co.th"},
-	{"THREECX_CLIENT_ID", "", "API client log-in (with THREECX_CLIENT_SECRET)"},
-	{"THREECX_CLIENT_SECRET", "", "(secret)"},
-	{"THREECX_USERNAME", "", "or a user log-in (with THREECX_PASSWORD)"},
-	{"THREECX_PASSWORD", "", "(secret)"},
-	{"THREECX_INCLUDE_INTERNAL", "false", "also sync extension-to-extension calls"},
+}, sourceReference()...)
+
+// sourceReference is every kind's variables, as Reference lists them.
+func sourceReference() []Var {
+	var out []Var
+	for _, k := range sources.All() {
+		for _, v := range k.Vars {
+			help := v.Help
+			if v.Secret {
+				help = strings.TrimSpace(help + " (secret)")
+			}
+			out = append(out, Var{Name: v.Name, Default: v.Default, Help: help})
+		}
+	}
+	return out
 }

@@ -5,10 +5,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/crkai/syncd/internal/sources"
 )
 
 // TestReferenceNamesEveryVariable: the help and the README list exactly
-// what the configuration reads.
+// what the configuration reads: the environment's fields and every kind's
+// variables.
 func TestReferenceNamesEveryVariable(t *testing.T) {
 	listed := map[string]bool{}
 	for _, v := range Reference {
@@ -18,9 +21,18 @@ func TestReferenceNamesEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var read []string
 	typ := reflect.TypeFor[environment]()
 	for i := range typ.NumField() {
 		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("env"), ",")
+		read = append(read, name)
+	}
+	for _, k := range sources.All() {
+		for _, v := range k.Vars {
+			read = append(read, v.Name)
+		}
+	}
+	for _, name := range read {
 		switch {
 		case name == "", strings.HasSuffix(name, "_FILE"), name == "STATE_DIRECTORY", name == "CREDENTIALS_DIRECTORY":
 			continue

@@ -78,7 +78,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 		var out bytes.Buffer
 		fmt.Fprintf(&out, "%v %+v %#v\n", cfg, cfg, cfg)
 		fmt.Fprintf(&out, "%v %+v %#v\n", *cfg, *cfg, *cfg)
-		fmt.Fprintf(&out, "%v %+v %#v\n", cfg.DTAC, cfg.ThreeCX, cfg.CRK)
+		for _, name := range cfg.Sources() {
+			src, _ := cfg.Source(name)
+			fmt.Fprintf(&out, "%v %+v %#v\n", src, src, src)
+		}
+		fmt.Fprintf(&out, "%v %+v %#v\n", cfg.CRK, cfg.CRK, cfg.CRK)
 		j, err := json.Marshal(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -1,112 +1,201 @@
 package config
 
-import "strings"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
 
-// isDigits reports whether s is n digits, lo ≤ n ≤ hi.
-func isDigits(s string, lo, hi int) bool {
-	return len(s) >= lo && len(s) <= hi && strings.Trim(s, "0123456789") == ""
+	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/sources"
+)
+
+// Source is an enabled source, its variables checked.
+type Source struct {
+	Kind connectors.Kind
+
+	values map[string]string // what its Configure read, by variable, but the secrets
+	// secrets are the secrets it read, in that order. A func, so that
+	// printing a Config never shows them: fmt cannot call Secret's
+	// methods on a value held in an unexported field.
+	secrets     func() []namedSecret
+	fingerprint string
+	build       func(connectors.Deps) (connectors.Connector, error)
 }
 
-func (b *builder) dtac() DTAC {
-	e := b.env
-	pw := secretInput{name: "DTAC_PASSWORD", value: e.DTACPassword, file: e.DTACPasswordFile}
-	if e.DTACUsername == "" {
-		const off = "is set but DTAC_USERNAME is not: the DTAC source is off"
-		b.offSecret(pw, off)
-		if e.DTACBaseURL.set && e.DTACBaseURL.value != "" {
-			b.add("DTAC_BASE_URL", off)
+type namedSecret struct {
+	name   string
+	secret Secret
+}
+
+// Name is the source's name in state, metrics and logs.
+func (s Source) Name() string { return s.Kind.Name }
+
+// New builds the source's connector. It does no I/O.
+func (s Source) New(deps connectors.Deps) (connectors.Connector, error) { return s.build(deps) }
+
+// fingerprint is 32 bits of a SHA-256 of parts.
+func fingerprint(parts []string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:4])
+}
+
+// sourcesOff checks that some source is enabled: its first variable set
+// and not empty.
+func (b *builder) sourcesOff() {
+	var names, sets []string
+	for _, k := range sources.All() {
+		enable := k.Vars[0].Name
+		if v, _ := b.lookup(enable); v != "" {
+			return
 		}
-		return DTAC{}
+		names = append(names, enable)
+		sets = append(sets, fmt.Sprintf("%s (%s)", enable, k.Title))
 	}
-
-	d := DTAC{Username: e.DTACUsername}
-	switch u := e.DTACUsername; {
-	case strings.HasPrefix(u, "+") && isDigits(u[1:], 8, 15):
-	case strings.HasPrefix(u, "0") && isDigits(u, 8, 15):
-		b.add("DTAC_USERNAME", "%q is a local number: write it as +66 and the number without its leading 0 (%s)", u, "+66"+u[1:])
-	case isDigits(u, 8, 15):
-		b.add("DTAC_USERNAME", "%q lacks the leading \"+\": write it as +%s", u, u)
-	case strings.HasPrefix(u, "0"):
-		b.add("DTAC_USERNAME", "%q is a local number: write it as +66 and the number without its leading 0, digits only", u)
-	default:
-		b.add("DTAC_USERNAME", "%q is not a phone number in +66… form (\"+\" and 8 to 15 digits)", u)
-	}
-
-	p := b.secret(pw)
-	b.requireSecret(pw, p, " when DTAC_USERNAME is set")
-	d.Password = p.secret
-
-	d.BaseURL = DefaultDTACBaseURL
-	if e.DTACBaseURL.set {
-		d.BaseURL = b.baseURL("DTAC_BASE_URL", e.DTACBaseURL.value, DefaultDTACBaseURL, "the DTAC password", true)
-	}
-	return d
+	b.add(strings.Join(names, "/"), "no source enabled: set %s", orList(sets))
 }
 
-func (b *builder) threeCX() ThreeCX {
-	e := b.env
-	id := e.ThreeCXClientID
-	cs := secretInput{name: "THREECX_CLIENT_SECRET", value: e.ThreeCXClientSecret, file: e.ThreeCXClientSecretFile}
-	user := e.ThreeCXUsername
-	pw := secretInput{name: "THREECX_PASSWORD", value: e.ThreeCXPassword, file: e.ThreeCXPasswordFile}
-	incl := e.ThreeCXIncludeInternal
+// orList is "a", "a or b", "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
 
-	if e.ThreeCXBaseURL == "" {
-		const off = "is set but THREECX_BASE_URL is not: the 3CX source is off"
-		if id != "" {
-			b.add("THREECX_CLIENT_ID", off)
+// enabledSources checks every kind's variables and returns the enabled
+// sources, in the order of sources.All. A kind that is off may have none
+// of its variables set.
+func (b *builder) enabledSources() []Source {
+	var out []Source
+	for _, k := range sources.All() {
+		sec := &section{b: b, kind: k, values: map[string]string{}, resolved: map[string]resolvedSecret{}}
+		if v, _ := b.lookup(k.Vars[0].Name); v == "" {
+			sec.off()
+			continue
 		}
-		b.offSecret(cs, off)
-		if user != "" {
-			b.add("THREECX_USERNAME", off)
+		c := k.Configure(sec)
+		secrets := sec.secrets
+		out = append(out, Source{Kind: k, values: sec.values, secrets: func() []namedSecret { return secrets }, fingerprint: fingerprint(c.Login), build: c.New})
+	}
+	return out
+}
+
+// section is one kind's variables as its Configure reads them
+// (connectors.Settings): every check is the builder's.
+type section struct {
+	b        *builder
+	kind     connectors.Kind
+	values   map[string]string
+	resolved map[string]resolvedSecret
+	secrets  []namedSecret
+}
+
+var _ connectors.Settings = (*section)(nil)
+
+// v is the declared variable name; a kind reads only what it declares, so
+// that the help and the README list it.
+func (s *section) v(name string) connectors.Var {
+	for _, v := range s.kind.Vars {
+		if v.Name == name {
+			return v
 		}
-		b.offSecret(pw, off)
-		if incl.set && incl.value != "" {
-			b.add("THREECX_INCLUDE_INTERNAL", off)
+	}
+	panic(fmt.Sprintf("config: source %s reads %s, which its Kind does not declare", s.kind.Name, name))
+}
+
+func (s *section) enable() string { return s.kind.Vars[0].Name }
+
+// off records a problem for each variable of a disabled source that is set.
+func (s *section) off() {
+	off := fmt.Sprintf("is set but %s is not: the %s source is off", s.enable(), s.kind.ShortTitle())
+	for _, v := range s.kind.Vars[1:] {
+		value, _ := s.b.lookup(v.Name)
+		if v.Secret {
+			file, _ := s.b.lookup(v.Name + "_FILE")
+			s.b.offSecret(secretInput{name: v.Name, value: value, file: file}, off)
+		} else if value != "" {
+			s.b.add(v.Name, "%s", off)
 		}
-		return ThreeCX{}
-	}
-
-	t := ThreeCX{BaseURL: b.baseURL("THREECX_BASE_URL", e.ThreeCXBaseURL, "", "the 3CX credentials", false)}
-	secret := b.secret(cs)
-	password := b.secret(pw)
-	b.threeCXLogin(id, secret, user, password)
-	t.ClientID, t.ClientSecret = id, secret.secret
-	t.Username, t.Password = user, password.secret
-
-	if incl.set {
-		t.IncludeInternal = b.parseBool("THREECX_INCLUDE_INTERNAL", incl.value, "false")
-	}
-	return t
-}
-
-// threeCXLogin checks that exactly one login is configured, and completely.
-// A secret that failed to resolve (already a problem) counts as given.
-func (b *builder) threeCXLogin(id string, secret resolvedSecret, user string, password resolvedSecret) {
-	secretGiven := secret.secret.IsSet() || b.failed("THREECX_CLIENT_SECRET") || b.failed("THREECX_CLIENT_SECRET_FILE")
-	passwordGiven := password.secret.IsSet() || b.failed("THREECX_PASSWORD") || b.failed("THREECX_PASSWORD_FILE")
-	client := id != "" || secretGiven
-	userLogin := user != "" || passwordGiven
-	switch {
-	case client && userLogin:
-		b.add("THREECX_CLIENT_ID/THREECX_CLIENT_SECRET/THREECX_USERNAME/THREECX_PASSWORD",
-			"both logins are set: use either the API client (THREECX_CLIENT_ID and THREECX_CLIENT_SECRET) or the user (THREECX_USERNAME and THREECX_PASSWORD), not both")
-	case !client && !userLogin:
-		b.add("THREECX_CLIENT_ID/THREECX_CLIENT_SECRET/THREECX_USERNAME/THREECX_PASSWORD",
-			"no login: set THREECX_CLIENT_ID and THREECX_CLIENT_SECRET (API client), or THREECX_USERNAME and THREECX_PASSWORD (user)")
-	case client:
-		b.half("THREECX_CLIENT_ID", id != "", "THREECX_CLIENT_SECRET", secretGiven, "the API client login")
-	default:
-		b.half("THREECX_USERNAME", user != "", "THREECX_PASSWORD", passwordGiven, "the user login")
 	}
 }
 
-// half records a problem when only one variable of a login pair is set.
-func (b *builder) half(a string, aSet bool, s string, sSet bool, login string) {
-	switch {
-	case aSet && !sSet:
-		b.add(s, "%s is set but %s is not: %s needs both", a, s, login)
-	case !aSet && sSet:
-		b.add(a, "%s is set but %s is not: %s needs both", s, a, login)
+func (s *section) input(name string) secretInput {
+	value, _ := s.b.lookup(name)
+	file, _ := s.b.lookup(name + "_FILE")
+	return secretInput{name: name, value: value, file: file}
+}
+
+// secret resolves a secret variable once.
+func (s *section) secret(name string) resolvedSecret {
+	if !s.v(name).Secret {
+		panic(fmt.Sprintf("config: source %s reads %s as a secret, which its Kind does not declare so", s.kind.Name, name))
+	}
+	if r, ok := s.resolved[name]; ok {
+		return r
+	}
+	r := s.b.secret(s.input(name))
+	s.resolved[name] = r
+	if r.secret.IsSet() {
+		s.secrets = append(s.secrets, namedSecret{name, r.secret})
+	}
+	return r
+}
+
+func (s *section) Text(name string) string {
+	if s.v(name).Secret {
+		panic(fmt.Sprintf("config: source %s reads the secret %s as text", s.kind.Name, name))
+	}
+	value, _ := s.b.lookup(name)
+	s.values[name] = value
+	return value
+}
+
+func (s *section) Secret(name string) string { return s.secret(name).secret.Reveal() }
+
+func (s *section) Given(name string) bool {
+	if s.v(name).Secret {
+		return s.secret(name).secret.IsSet() || s.b.failed(name) || s.b.failed(name+"_FILE")
+	}
+	value, _ := s.b.lookup(name)
+	return value != ""
+}
+
+func (s *section) Require(name string) {
+	why := " when " + s.enable() + " is set"
+	if s.v(name).Secret {
+		s.b.requireSecret(s.input(name), s.secret(name), why)
+		return
+	}
+	if value, _ := s.b.lookup(name); value == "" {
+		s.b.add(name, "is required%s", why)
 	}
 }
+
+func (s *section) URL(name, carries string, path bool) string {
+	v := s.v(name)
+	raw, set := s.b.lookup(name)
+	u := v.Default
+	if set {
+		u = s.b.baseURL(name, raw, v.Default, carries, path)
+	}
+	s.values[name] = u
+	return u
+}
+
+func (s *section) Bool(name string) bool {
+	v := s.v(name)
+	raw, set := s.b.lookup(name)
+	on := v.Default == "true"
+	if set {
+		on = s.b.parseBool(name, raw, v.Default)
+	}
+	s.values[name] = fmt.Sprint(on)
+	return on
+}
+
+func (s *section) Problem(name, format string, args ...any) { s.b.add(name, format, args...) }
