@@ -17,9 +17,9 @@ import (
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/fake/crk"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
-	fakethreecx "github.com/crkai/syncd/internal/fake/threecx"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
+	"github.com/crkai/syncd/internal/fake/fakethreecx"
 	"github.com/crkai/syncd/internal/syncer"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/fake/crk"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // TestWrongPasswordIsOneLogin: workers that all need a token while the

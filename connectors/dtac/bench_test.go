@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // BenchmarkList20k lists 20,000 recordings (40 pages of 500) from the fake.

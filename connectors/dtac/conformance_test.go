@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors/connectortest"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 func TestConformance(t *testing.T) {

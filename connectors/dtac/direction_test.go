@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 )
 

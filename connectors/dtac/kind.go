@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // DefaultBaseURL is DTAC_BASE_URL's default: the portal.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // addSeconds puts n recordings into s, a second apart from t0, ids from

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 func TestNewValidates(t *testing.T) {

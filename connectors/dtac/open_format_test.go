@@ -8,8 +8,8 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/audioformat"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // TestOpenAudioFormats: whatever the audio is (PCM, µ-law, A-law or GSM

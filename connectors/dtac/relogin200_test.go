@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // rejections are every answer the fake can give a dead token.

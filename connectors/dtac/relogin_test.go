@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 )
 
 // TestFreshTokenInvalidated: the portal invalidates the token of the first

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/crk"
-	fakedtac "github.com/crkai/syncd/internal/fake/dtac"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/sink"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // TestWrongSecretIsOneSignIn: workers that all need a token while the

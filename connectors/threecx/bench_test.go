@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // BenchmarkList50k lists one day holding 50,000 recordings (external calls)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // churnStats is what one listing under churn cost and missed.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors/connectortest"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // pbxShapes are the fakes the conformance suite runs against: the real

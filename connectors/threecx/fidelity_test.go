@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // TestListImpossibleTimestamps: a recording whose StartTime is .NET's

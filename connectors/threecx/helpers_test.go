@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // Credentials the fakes know; no error may contain a secret.

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakethreecx "github.com/crkai/syncd/internal/fake/threecx"
+	"github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // Kind is 3CX V20, enabled by THREECX_BASE_URL.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 const recordingsPath = "/xapi/v1/Recordings"

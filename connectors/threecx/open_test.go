@@ -13,7 +13,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // listOne adds r to srv and returns it as c lists it.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/fakeclock"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // topProxy is a proxy before the PBX at target that answers a listing

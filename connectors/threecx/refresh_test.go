@@ -15,7 +15,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/fake/fakelog"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // TestRefreshEveryShape: a user's expired access token is renewed with the

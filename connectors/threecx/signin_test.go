@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/fakeclock"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // signInStats is an hour of work against a PBX whose access tokens live

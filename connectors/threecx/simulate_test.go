@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/fake/fakeclock"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 // runStats is what a simulated run of the connector against the fake cost.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
-	fake "github.com/crkai/syncd/internal/fake/threecx"
+	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
 func jwt(payload string) string {

@@ -1,5 +1,5 @@
 //go:build !race
 
-package dtac
+package fakedtac
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package dtac
+package fakedtac
 
 import (
 	"cmp"

@@ -1,6 +1,6 @@
 //go:build race
 
-package dtac
+package fakedtac
 
 // raceEnabled: the race detector slows JSON encoding and HTTP several
 // times over, so timing bounds stretch with it.

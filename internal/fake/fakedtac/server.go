@@ -1,8 +1,8 @@
-// Package dtac is a faithful fake of the DTAC One Call voice record portal
+// Package fakedtac is a faithful fake of the DTAC One Call voice record portal
 // (OrecX OrkTrack, its JSON REST API under /orktrack/rest/), served over real
 // HTTP on loopback, with a knob for every behaviour sources.md calls unknown.
 // Tests, benchmarks and `syncd -demo` use it.
-package dtac
+package fakedtac
 
 import (
 	"errors"

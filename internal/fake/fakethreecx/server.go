@@ -1,9 +1,9 @@
-// Package threecx is a faithful fake of a 3CX V20 PBX's Configuration API
+// Package fakethreecx is a faithful fake of a 3CX V20 PBX's Configuration API
 // (XAPI) over real HTTP on loopback: the two log-ins, the Recordings
 // collection with its OData query options, and Pbx.DownloadRecording, with
 // knobs for every fault and every unknown that shared/sources.md lists (its
 // 3CX section). It serves tests, benchmarks and `syncd -demo`.
-package threecx
+package fakethreecx
 
 import (
 	"cmp"
