@@ -70,8 +70,10 @@ type Audio struct {
 
 // Connector is one phone system that recordings are pulled from. Every
 // method takes a context and honours its cancellation. Implementations log
-// in lazily, log in afresh on a 401/403 (a bounded number of times) before failing, and are safe for
-// concurrent use by the syncer's workers.
+// in lazily, one log-in at a time, log in afresh when the source refuses
+// their token (a bounded number of times) before failing, and are safe for
+// concurrent use by the syncer's workers (connectors/internal/remote does
+// all this for them).
 type Connector interface {
 	// Name is the source's name in state, metrics and logs: "dtac", "3cx".
 	Name() string

@@ -106,9 +106,11 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		problems = append(problems, errors.New("BaseURL must not have a query or fragment"))
 	}
 	if strings.TrimSpace(cfg.Username) == "" {
+		//lint:ignore ST1005 it names Config's field Username
 		problems = append(problems, errors.New("Username is empty"))
 	}
 	if cfg.Password == "" {
+		//lint:ignore ST1005 it names Config's field Password
 		problems = append(problems, errors.New("Password is empty"))
 	}
 	if cfg.PageSize < 0 {

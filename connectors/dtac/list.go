@@ -176,7 +176,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 		info, err := c.fetchPage(ctx, u, page, keep)
 		if err != nil && page > 1 && serverError(err) {
 			// A portal under load answers 5xx now and then: ask once more.
-			c.log.DebugContext(ctx, "a listing page failed; asking for it again", "page", page, "error", err)
+			c.log.DebugContext(ctx, "a listing page failed; asking for it again", "page", page, "err", err)
 			if err := remote.Sleep(ctx, c.pageRetryWait); err != nil {
 				return nil, fmt.Errorf("dtac: list recordings at %s, page %d: waiting to ask again: %w", c.host, page, err)
 			}
@@ -190,7 +190,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 			if confirming && segFresh == 0 {
 				// Listed again past the recordings seen, and nothing new
 				// before the page past them: the end.
-				c.log.DebugContext(ctx, "listing past the recordings seen brought nothing new; the listing is complete", "page", page, "error", err)
+				c.log.DebugContext(ctx, "listing past the recordings seen brought nothing new; the listing is complete", "page", page, "err", err)
 				if nextWindow() {
 					continue
 				}
@@ -226,7 +226,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 				return nil, noProgress
 			}
 			c.log.InfoContext(ctx, "a listing page failed twice (OrkTrack answers 500 past its data); listing again past the recordings seen to confirm the end",
-				"from", start, "to", end, "page", page, "error", err)
+				"from", start, "to", end, "page", page, "err", err)
 			relist(true)
 			continue
 		}

@@ -71,7 +71,7 @@ type Request struct {
 	Body        string
 	Cookies     []*http.Cookie
 	// Timeout bounds the whole exchange, the body included: until the
-	// response's Body is closed.
+	// response's Body is closed. 0: the caller's context alone.
 	Timeout time.Duration
 }
 
@@ -85,7 +85,10 @@ var errNoAnswer = errors.New("no answer in time")
 // names what it asked for), or the refused redirect as
 // httpsafe.CheckRedirect words it.
 func (p *Portal) Do(ctx context.Context, r Request) (*http.Response, error) {
-	rctx, cancel := context.WithTimeoutCause(ctx, r.Timeout, errNoAnswer)
+	rctx, cancel := context.WithCancel(ctx)
+	if r.Timeout > 0 {
+		rctx, cancel = context.WithTimeoutCause(ctx, r.Timeout, errNoAnswer)
+	}
 	resp, err := p.send(rctx, r)
 	if err != nil {
 		cancel()

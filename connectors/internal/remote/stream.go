@@ -15,9 +15,9 @@ import (
 // StreamLimits bound an audio stream, whose length only the caller's
 // context bounds otherwise.
 type StreamLimits struct {
-	// Header is the wait for the response's header.
+	// Header is the wait for the response's header (0: no limit).
 	Header time.Duration
-	// Stall is the longest wait for the body's next bytes.
+	// Stall is the longest wait for the body's next bytes (0: no limit).
 	Stall time.Duration
 }
 
@@ -35,7 +35,7 @@ var errStalled = errors.New("no audio bytes in time")
 // releases the request.
 func (p *Portal) Stream(ctx context.Context, r Request, limits StreamLimits, what string) (*http.Response, error) {
 	sctx, cancel := context.WithCancelCause(ctx)
-	timer := time.AfterFunc(limits.Header, func() { cancel(errNoAnswer) })
+	timer := afterFunc(limits.Header, func() { cancel(errNoAnswer) })
 	resp, err := p.send(sctx, r)
 	if !timer.Stop() && err == nil {
 		// The header came just as the deadline passed: sctx is done.
@@ -51,11 +51,30 @@ func (p *Portal) Stream(ctx context.Context, r Request, limits StreamLimits, wha
 		ctx:    sctx,
 		cancel: cancel,
 		idle:   limits.Stall,
-		stall:  time.AfterFunc(limits.Stall, func() { cancel(errStalled) }),
+		stall:  afterFunc(limits.Stall, func() { cancel(errStalled) }),
 		want:   resp.ContentLength,
 		what:   what,
 	}
 	return resp, nil
+}
+
+// timer is a time.Timer, or none.
+type timer interface {
+	Stop() bool
+	Reset(time.Duration) bool
+}
+
+type noTimer struct{}
+
+func (noTimer) Stop() bool               { return true }
+func (noTimer) Reset(time.Duration) bool { return true }
+
+// afterFunc is time.AfterFunc(d, f), or no timer when d is 0.
+func afterFunc(d time.Duration, f func()) timer {
+	if d <= 0 {
+		return noTimer{}
+	}
+	return time.AfterFunc(d, f)
 }
 
 // streamBody is a stream's body: a stall longer than idle ends the
@@ -66,7 +85,7 @@ type streamBody struct {
 	ctx    context.Context // the request's: cancelled with errStalled on a stall
 	cancel context.CancelCauseFunc
 	idle   time.Duration
-	stall  *time.Timer
+	stall  timer
 	want   int64 // Content-Length, -1 unknown
 	got    int64
 	what   string
