@@ -733,6 +733,15 @@ func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
 	w.digestf("pass %d listed %d new %d synced %d failed %d quarantined %d err %v cut %v",
 		w.passNo, res.Listed, res.New, res.Synced, res.Failed, res.Quarantined, err != nil, cut != "")
 	if cut != "" {
+		// Requests the dead process had on the wire reach CRK before
+		// anyone restarts: a restart takes longer than a request.
+		w.httpT.CloseIdleConnections()
+		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+		err := w.crk.WaitIdle(wctx)
+		wcancel()
+		if err != nil {
+			return true, err
+		}
 		w.crashAt = 0
 		w.stats.Crashes++
 		w.event("pass %d: the process is killed at %s", w.passNo, cut)

@@ -1,6 +1,7 @@
 package crk
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -196,5 +197,32 @@ func TestClearInjections(t *testing.T) {
 	s.SetFaults(Faults{})
 	if got := codes(t, s, c, 1); got[0] != 200 {
 		t.Fatalf("without faults: %v", got)
+	}
+}
+
+// TestWaitIdle: it returns once the client's connections are closed, and
+// a request cut off by its client has done its work by then.
+func TestWaitIdle(t *testing.T) {
+	s, _ := start(t, nil)
+	tr := &http.Transport{}
+	c := &http.Client{Transport: tr}
+	cr := mustCreate(t, s, c, tokFull, "", "wi-1", "")
+	put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
+	s.DropNext(EndpointReextract, 1) // the client never hears back
+	if _, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}); err == nil {
+		t.Fatal("dropped reextract answered")
+	}
+	do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}) // a connection kept alive
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.WaitIdle(ctx); err == nil {
+		t.Fatal("idle while the client keeps a connection open")
+	}
+	tr.CloseIdleConnections()
+	if err := s.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Recording(bizA, "wi-1"); r.Reextracts != 1 {
+		t.Fatalf("%d reextracts once idle, want 1", r.Reextracts)
 	}
 }

@@ -92,6 +92,8 @@ type Server struct {
 	gw        gateway
 	requestID atomic.Uint64
 
+	conns atomic.Int64 // client connections open
+
 	base    string
 	srv     *http.Server
 	served  chan struct{}
@@ -116,6 +118,7 @@ func Start(opts Options) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.connState,
 	}
 	s.served = make(chan struct{})
 	go func() {
@@ -192,6 +195,33 @@ func newServer(opts Options) (*Server, error) {
 	s.behaviour.Store(&Behaviour{})
 	s.faults.set(Faults{})
 	return s, nil
+}
+
+func (s *Server) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Add(-1)
+	}
+}
+
+// WaitIdle waits until no client connection is open: every request that
+// reached the fake has been served (its work done, whatever became of its
+// answer) and its connection closed. A test that kills a client mid-request
+// calls it, after closing that client's idle connections, so that a request
+// still on the wire lands before anyone asks what became of it.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for s.conns.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("crk fake: %d connections still open: %w", s.conns.Load(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // URL is the API's base URL, e.g. http://127.0.0.1:40123/api/v1.
