@@ -59,7 +59,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 		mux.HandleFunc("GET /healthz", h.serveHealthz)
 		mux.HandleFunc("GET /readyz", h.serveReadyz)
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv = newHTTPServer(mux, listenerIdle)
 		go func() {
 			if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 				log.Error("HTTP listener stopped", "err", err)
@@ -367,4 +367,17 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// listenerIdle is how long the listener keeps an idle keep-alive
+// connection.
+const listenerIdle = 2 * time.Minute
+
+// newHTTPServer is the listener's server. A client that sends one request
+// and then idles, or sends its request slowly, must not hold a connection
+// and its file descriptor for ever: the listener may face a whole network
+// (a container listening on all interfaces).
+func newHTTPServer(h http.Handler, idle time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: idle, MaxHeaderBytes: 64 << 10}
 }

@@ -49,7 +49,7 @@ func (w *watchdog) check(schedulerAlive func() error) error {
 	}
 	if w.running.Load() > 0 {
 		if idle := w.now().Sub(time.Unix(0, w.last.Load())); idle > w.interval {
-			return fmt.Errorf("the pass in flight has made no progress for %s", idle.Round(time.Second))
+			return fmt.Errorf("the pass in flight has made no progress for %s (the watchdog allows %s)", readable(idle), readable(w.interval))
 		}
 	}
 	return nil
@@ -91,4 +91,13 @@ func cronAlive(c *cron.Cron) func() error {
 			return errors.New("the scheduler does not answer")
 		}
 	}
+}
+
+// readable rounds d for people without hiding it: whole seconds from a
+// minute up, milliseconds below (a sub-second watchdog must not read "0s").
+func readable(d time.Duration) time.Duration {
+	if d >= time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,22 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// progressTransport reports every answer that arrives (a page of a
+// listing, a log-in, a CRK request) to the watchdog, so that a slow paged
+// listing or a long reconciliation is told from a stuck pass.
+type progressTransport struct {
+	base http.RoundTripper
+	tick *atomic.Pointer[func()]
+}
+
+func (t progressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if f := t.tick.Load(); f != nil {
+		(*f)()
+	}
+	return resp, err
+}
+
 // newHTTPClient is the one client every outgoing request goes through.
 // Deadlines are set per request by the sink and the connectors. A request
 // carrying credentials never follows a redirect to clear text or to
@@ -70,11 +87,15 @@ type app struct {
 	limiter *rate.Limiter
 	crk     *sink.Client
 	sources []connectors.Connector
+	// progress is the watchdog's, once a syncer is built: every answer
+	// the HTTP client receives reports to it.
+	progress atomic.Pointer[func()]
 }
 
 // newApp builds the CRK client and the enabled sources. It does no I/O.
 func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*app, error) {
 	a := &app{cfg: cfg, log: log, http: newHTTPClient(cfg.Concurrency), limiter: sink.NewLimiter(cfg.CRK.RateLimit)}
+	a.http.Transport = progressTransport{base: a.http.Transport, tick: &a.progress}
 	var m *sink.Metrics
 	if reg != nil {
 		m = sink.NewMetrics(reg)
@@ -107,6 +128,9 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 
 // syncer builds the Syncer of a pass; progress may be nil.
 func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *syncer.Syncer {
+	if progress != nil {
+		a.progress.Store(&progress)
+	}
 	sp := spool.New(filepath.Join(filepath.Dir(a.cfg.StatePath), "spool"), 0)
 	if n, err := sp.Clean(); err != nil {
 		a.log.Warn("cleaning the audio spool failed", "dir", sp.Dir(), "err", err)
