@@ -44,6 +44,7 @@ func TestUploadStreams(t *testing.T) {
 		{"empty of unknown size", 0, -1},
 	}
 	srv := startFake(t, nil)
+	srv.SetBehaviour(crk.Behaviour{AllowChunked: true}) // the sink streams what it is given; the syncer spools
 	base, rc := record(t, srv)
 	c := newClient(t, base, tokFull, nil)
 	for i, tt := range tests {
@@ -104,7 +105,7 @@ func TestUploadErrors(t *testing.T) {
 		rejected    bool
 		retryable   bool
 	}{
-		{name: "content length required", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{RequireContentLength: true}) },
+		{name: "content length required", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{ChunkedStatus: 411}) },
 			size: -1, status: 411, code: "MissingContentLength", rejected: true},
 		{name: "expired", inject: func(s *crk.Server) { s.ExpireNextUploads(1) },
 			status: 403, code: "AccessDenied", expired: true, retryable: true},
@@ -112,7 +113,7 @@ func TestUploadErrors(t *testing.T) {
 			status: 403, code: "SignatureDoesNotMatch", rejected: true},
 		{name: "too large", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{MaxUploadSize: 100}) },
 			status: 400, code: "EntityTooLarge", rejected: true},
-		{name: "too large, chunked", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{MaxUploadSize: 100}) },
+		{name: "too large, chunked", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{MaxUploadSize: 100, AllowChunked: true}) },
 			size: -1, status: 400, code: "EntityTooLarge", rejected: true},
 		{name: "storage fault", inject: func(s *crk.Server) { s.FailNext(crk.EndpointUpload, 500, 1) },
 			status: 500, code: "InternalError", retryable: true},

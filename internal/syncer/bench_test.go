@@ -309,7 +309,7 @@ func BenchmarkUnknownLength(b *testing.B) {
 		b.StopTimer()
 		pass := func(unknown bool) time.Duration {
 			e := newEnvWith(b, Config{Concurrency: 4, Spool: spool.New(b.TempDir(), 0)}, envOptions{transport: productionTransport(4)})
-			e.crk.SetBehaviour(crk.Behaviour{RequireContentLength: true})
+			e.crk.SetBehaviour(crk.Behaviour{})
 			for i := range n {
 				id := fmt.Sprintf("u%02d", i)
 				e.conn.add(id, e.clock.Now().Add(-time.Hour+time.Duration(i)*time.Second), size, connectortest.Ready)

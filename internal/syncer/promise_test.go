@@ -260,7 +260,7 @@ func TestRefusedLogInBacksOff(t *testing.T) {
 func TestUnknownLengthAudioIsSpooled(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, Config{Spool: spool.New(dir, 4096)})
-	e.crk.SetBehaviour(crk.Behaviour{RequireContentLength: true})
+	e.crk.SetBehaviour(crk.Behaviour{})
 	ids := addN(e, 3, 10_000)
 	for _, id := range ids[:2] {
 		e.conn.set(id, func(m *memRec) { m.unknownSize = true })

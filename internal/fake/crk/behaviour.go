@@ -30,9 +30,14 @@ type Behaviour struct {
 	// reextract, the recording reads "completed", with transcriptUrl and
 	// summaryUrl in GET /recordings. 0 leaves it at ProcessingAfter.
 	ProcessingDoneAfter time.Duration
-	// RequireContentLength makes storage answer 411 MissingContentLength
-	// (S3-style XML) to a PUT without Content-Length (chunked).
-	RequireContentLength bool
+	// AllowChunked makes storage accept a PUT without Content-Length
+	// (Transfer-Encoding: chunked). By default it refuses one, as S3-style
+	// storage does: 501 NotImplemented naming the Transfer-Encoding header
+	// (S3, MinIO), or with ChunkedStatus 411, 411 MissingContentLength.
+	AllowChunked bool
+	// ChunkedStatus is the refusal of a chunked PUT: 0 means 501
+	// NotImplemented, 411 means MissingContentLength.
+	ChunkedStatus int
 	// SearchAllFields makes search in GET /recordings also match
 	// customerPhone, callcenterNumber and callcenterName (newer docs), not
 	// only dataId.

@@ -71,8 +71,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	b := s.knobs()
-	if r.ContentLength < 0 && b.RequireContentLength {
-		fail(http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+	if r.ContentLength < 0 && !b.AllowChunked {
+		if b.ChunkedStatus == http.StatusLengthRequired {
+			fail(http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+		} else {
+			fail(http.StatusNotImplemented, "NotImplemented", "A header you provided implies functionality that is not implemented")
+		}
 		return
 	}
 	if b.MaxUploadSize > 0 && r.ContentLength > b.MaxUploadSize {

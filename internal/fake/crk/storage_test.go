@@ -32,7 +32,7 @@ func TestStoragePut(t *testing.T) {
 		message     string
 	}{
 		{name: "ok", contentType: "audio/wav", status: 200},
-		{name: "ok chunked", contentType: "audio/wav", chunked: true, status: 200},
+		{name: "ok chunked where allowed", behaviour: Behaviour{AllowChunked: true}, contentType: "audio/wav", chunked: true, status: 200},
 		{name: "declared type", declared: "audio/mpeg", contentType: "audio/mpeg", status: 200},
 		{name: "other content type", contentType: "audio/mpeg", status: 403, code: "SignatureDoesNotMatch"},
 		{name: "other than declared", declared: "audio/mpeg", contentType: "audio/wav", status: 403, code: "SignatureDoesNotMatch"},
@@ -48,11 +48,13 @@ func TestStoragePut(t *testing.T) {
 		{name: "just before expiry", contentType: "audio/wav", advance: 15 * time.Minute, status: 200},
 		{name: "expired", contentType: "audio/wav", advance: 15*time.Minute + time.Second, status: 403, code: "AccessDenied", message: "Request has expired"},
 		{name: "short expiry", urlExpiry: time.Minute, contentType: "audio/wav", advance: 61 * time.Second, status: 403, code: "AccessDenied", message: "Request has expired"},
-		{name: "chunked refused", behaviour: Behaviour{RequireContentLength: true}, contentType: "audio/wav", chunked: true, status: 411, code: "MissingContentLength"},
-		{name: "length given where required", behaviour: Behaviour{RequireContentLength: true}, contentType: "audio/wav", status: 200},
+		{name: "chunked refused as S3 does", contentType: "audio/wav", chunked: true, status: 501, code: "NotImplemented"},
+		{name: "chunked refused with 411", behaviour: Behaviour{ChunkedStatus: 411}, contentType: "audio/wav", chunked: true, status: 411, code: "MissingContentLength"},
+		{name: "chunked allowed", behaviour: Behaviour{AllowChunked: true}, contentType: "audio/wav", chunked: true, status: 200},
+		{name: "length given", contentType: "audio/wav", status: 200},
 		{name: "bearer sent to storage", contentType: "audio/wav", bearer: true, status: 400, code: "InvalidArgument"},
 		{name: "too large", behaviour: Behaviour{MaxUploadSize: 10}, contentType: "audio/wav", status: 400, code: "EntityTooLarge"},
-		{name: "too large chunked", behaviour: Behaviour{MaxUploadSize: 10}, contentType: "audio/wav", chunked: true, status: 400, code: "EntityTooLarge"},
+		{name: "too large chunked", behaviour: Behaviour{MaxUploadSize: 10, AllowChunked: true}, contentType: "audio/wav", chunked: true, status: 400, code: "EntityTooLarge"},
 		{name: "at the limit", behaviour: Behaviour{MaxUploadSize: int64(len(audio))}, contentType: "audio/wav", status: 200},
 	}
 	for _, tc := range tests {
@@ -142,7 +144,7 @@ func TestStorageReplacesAudioAndSignsNewType(t *testing.T) {
 	if a := put(t, c, again.UploadURL, "audio/wav", []byte("x"), false); a.status != 403 {
 		t.Fatalf("new URL with old type: %d", a.status)
 	}
-	if a := put(t, c, again.UploadURL, "audio/ogg", []byte("second!"), true); a.status != 200 {
+	if a := put(t, c, again.UploadURL, "audio/ogg", []byte("second!"), false); a.status != 200 {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 	r, _ := s.Recording(bizA, "re-1")
