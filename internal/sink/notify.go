@@ -69,7 +69,7 @@ func (c *Client) Notify(ctx context.Context, n Notification) error {
 	err := c.do(ctx, call{
 		endpoint: "notify", method: http.MethodPost, path: "notifications/send", data: true, optionalOut: true,
 		body: notifyBody(n),
-		out: &raw,
+		out:  &raw,
 	})
 	if err != nil {
 		return err
