@@ -11,8 +11,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Bangkok in a distroless image
@@ -108,7 +110,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	cfg, err := config.Load(ctx, lookup, config.ReadSecretFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		configError(lookup, stderr, err)
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
@@ -136,4 +138,24 @@ func countTrue(bs ...bool) int {
 		}
 	}
 	return n
+}
+
+// configError reports an invalid configuration: as text, or as one JSON
+// log line when SYNCD_LOG_FORMAT=json asks for it (a log pipeline then
+// reads it like any other line).
+func configError(lookup func(string) (string, bool), stderr io.Writer, err error) {
+	if f, _ := lookup("SYNCD_LOG_FORMAT"); strings.EqualFold(f, "json") {
+		attrs := []any{"err", err}
+		var cerr *config.Error
+		if errors.As(err, &cerr) {
+			problems := make(map[string]string, len(cerr.Problems))
+			for _, p := range cerr.Problems {
+				problems[p.Var] = p.Why
+			}
+			attrs = append(attrs, "problems", problems)
+		}
+		slog.New(slog.NewJSONHandler(stderr, nil)).Error("invalid configuration", attrs...)
+		return
+	}
+	fmt.Fprintf(stderr, "syncd: %v\n", err)
 }

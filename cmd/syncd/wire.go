@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,15 +32,17 @@ import (
 var phoneKeys = map[string]bool{"customerPhone": true, "phone": true, "remoteParty": true}
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogPhones != "full" {
-		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
-			if phoneKeys[a.Key] && a.Value.Kind() == slog.KindString {
-				a.Value = slog.StringValue(phone.Mask(a.Value.String()))
-			}
-			return a
+	mask := cfg.LogPhones != "full"
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		switch {
+		case mask && phoneKeys[a.Key] && a.Value.Kind() == slog.KindString:
+			a.Value = slog.StringValue(phone.Mask(a.Value.String()))
+		case a.Value.Kind() == slog.KindDuration:
+			// "1.5s", not 1500000000 nanoseconds (JSON) or a Go-only form.
+			a.Value = slog.StringValue(readable(a.Value.Duration()).String())
 		}
-	}
+		return a
+	}}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -168,7 +171,12 @@ func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connec
 			attrs := []any{"source", r.Source, "listed", r.Listed, "new", r.New, "synced", r.Synced,
 				"failed", r.Failed, "quarantined", r.Quarantined, "took", r.Took.Round(time.Millisecond)}
 			if errs[i] != nil {
-				log.Error("pass failed", append(attrs, "err", errs[i])...)
+				if ctx.Err() != nil && errors.Is(errs[i], context.Canceled) {
+					// An orderly stop, not a failure.
+					log.Info("pass stopped: syncd is stopping; recordings resume at their last recorded step", attrs...)
+				} else {
+					log.Error("pass failed", append(attrs, "err", errs[i])...)
+				}
 			} else {
 				log.Info("pass done", attrs...)
 			}

@@ -386,3 +386,22 @@ func TestRetryAllowsOneRequest(t *testing.T) {
 		t.Fatalf("record %+v, want quarantined for want of proof", r)
 	}
 }
+
+// The last success means "listed the source and reached CRK": a pass with
+// nothing to send still asks CRK once, and a refused token is no success.
+func TestLastSuccessNeedsCRK(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.pass() // nothing to send
+	first, _ := e.store.Summary(t.Context(), "mem")
+	if first.LastSuccess.IsZero() {
+		t.Fatal("no last success after a clean empty pass")
+	}
+	e.clock.Advance(5 * time.Minute)
+	e.crk.FailNextError(crk.EndpointList, 401, "invalid_token", 1)
+	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil || !strings.Contains(err.Error(), "CRK did not answer") {
+		t.Fatalf("pass with a refused token: %v", err)
+	}
+	if sum, _ := e.store.Summary(t.Context(), "mem"); !sum.LastSuccess.Equal(first.LastSuccess) {
+		t.Fatalf("last success moved to %s with a refused token", sum.LastSuccess)
+	}
+}

@@ -50,7 +50,7 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	}
 	if rec.Invalid != nil {
 		it.Quarantined = rec.Invalid.Error()
-		s.fail(src, rec, "invalid", rec.Invalid)
+		s.count(src, "invalid")
 		return it, true, s.quarantine(ctx, src, &r, it.Quarantined)
 	}
 	var err error
@@ -78,12 +78,16 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 		return it, false, nil // stopping: the state holds the last step done
 	}
 	it.Err = err
-	s.fail(src, rec, reason(err), err)
 	r.Attempts++
 	r.LastError = err.Error()
 	limit := s.cfg.MaxAttempts
 	if errors.Is(err, errNoProof) {
 		limit = s.cfg.VerifyAttempts
+	}
+	if !permanent(err) && r.Attempts < limit {
+		s.fail(src, rec, reason(err), err)
+	} else {
+		s.count(src, reason(err)) // the quarantine's own line says why
 	}
 	if permanent(err) || r.Attempts >= limit {
 		why := err.Error()
@@ -308,10 +312,15 @@ func (s *Syncer) quarantine(ctx context.Context, src string, r *state.Record, wh
 
 // fail counts and logs one failed attempt.
 func (s *Syncer) fail(src string, rec connectors.Recording, why string, err error) {
+	s.count(src, why)
+	s.log.Warn("recording failed", "source", src, "dataId", rec.DataID, "reason", why, "err", err)
+}
+
+// count counts one failed attempt, without a log line.
+func (s *Syncer) count(src, why string) {
 	if s.m != nil {
 		s.m.failed.WithLabelValues(src, why).Inc()
 	}
-	s.log.Warn("recording failed", "source", src, "dataId", rec.DataID, "reason", why, "err", err)
 }
 
 // stateError is a failure to write the state file: the pass must stop,

@@ -380,9 +380,18 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	if err := s.remember(ctx, p); err != nil {
 		return res, err
 	}
+	checked := len(p.Check) > 0 && !p.unchecked
 	finished, fatal := s.work(ctx, c, p, draining, &res)
 	if err := s.commit(ctx, p, finished); err != nil {
 		return res, err
+	}
+	if fatal == nil && passErr == nil && ctx.Err() == nil && res.Synced == 0 && !checked {
+		// A pass that sent nothing has not shown that CRK takes the token:
+		// one cheap question, so that the last success means "listed the
+		// source and reached CRK".
+		if _, err := s.sink.List(ctx, sink.Query{Limit: 1}); err != nil && !errors.Is(err, sink.ErrInsufficientScope) {
+			passErr = fmt.Errorf("the source was listed, but CRK did not answer: %w", err)
+		}
 	}
 	if fatal == nil && passErr == nil && ctx.Err() == nil {
 		if err := s.store.SetLastSuccess(context.WithoutCancel(ctx), src, s.now()); err != nil {
