@@ -232,8 +232,12 @@ func (s *Server) pagingLink(rp *reply, page, component, link, sp string) {
 	if ts == nil {
 		ts = &tableState{} // a fresh initial value: NumResults 0
 	}
-	if n := s.opts.InsertPerPage; n > 0 {
-		s.insertInWindow(s.currentFilter(rp.ses), n)
+	s.mu.Lock()
+	s.insertAt++
+	insert := s.opts.InsertPerPage > 0 && (s.opts.InsertPages == 0 || s.insertAt <= s.opts.InsertPages)
+	s.mu.Unlock()
+	if insert {
+		s.insertInWindow(s.currentFilter(rp.ses), s.opts.InsertPerPage)
 	}
 	switch link {
 	case "$DirectLink": // firstPageAction

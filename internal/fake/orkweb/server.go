@@ -98,6 +98,9 @@ type Options struct {
 	// top, and the total changes: OrkWeb then resets the offset
 	// (TableState.setNumResults). Their tape ids count from 9000001.
 	InsertPerPage int
+	// InsertPages limits InsertPerPage to the first InsertPages paging
+	// links the server answers (0: every one), so that a walk can end.
+	InsertPages int
 	// ShuffleTies orders recordings with equal timestamps differently on
 	// every query, as MySQL may (ORDER BY timestamp alone): such rows can
 	// move between pages. By default ties are ordered by tape id, the
@@ -150,6 +153,7 @@ type Server struct {
 	requests map[string]int
 	stats    Stats
 	inserted int64
+	insertAt int    // paging links answered, for InsertPages
 	queries  uint64 // searches run, for ShuffleTies
 }
 
@@ -190,8 +194,8 @@ func Start(opts Options) (*Server, error) {
 	if opts.Flavour != OrecX && opts.Flavour != VoiceIP {
 		return nil, errors.New("fakeorkweb: unknown Flavour")
 	}
-	if opts.SessionTimeout < 0 || opts.InsertPerPage < 0 || opts.PageLatency < 0 {
-		return nil, errors.New("fakeorkweb: SessionTimeout, InsertPerPage and PageLatency must not be negative")
+	if opts.SessionTimeout < 0 || opts.InsertPerPage < 0 || opts.InsertPages < 0 || opts.PageLatency < 0 {
+		return nil, errors.New("fakeorkweb: SessionTimeout, InsertPerPage, InsertPages and PageLatency must not be negative")
 	}
 	s := &Server{
 		opts:     opts,
