@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/subtle"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"net/http"
 	"regexp"
@@ -419,10 +418,13 @@ func dirOrdinal(d Direction) int {
 	return 3
 }
 
+// tieKey orders tied rows for one query: a mix of the tape id and the
+// query's number (splitmix64's finaliser).
 func tieKey(id int64, query uint64) uint64 {
-	h := fnv.New64a()
-	_, _ = fmt.Fprint(h, id, query)
-	return h.Sum64()
+	x := uint64(id)*0x9e3779b97f4a7c15 ^ query*0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }
 
 // filter is OrkWeb's RecSegmentFilter.
