@@ -121,17 +121,9 @@ func searchForm(start, end string) url.Values {
 	}
 }
 
-// pagingLink is the path of a paging link: "" first, "_0" previous, "_1"
-// next, "_2" last.
-func pagingLink(suffix string) string {
-	return "/orkweb/app?component=mytablepaging.%24DirectLink" + suffix + "&page=RecSegments&service=direct&session=T"
-}
-
 var (
-	titleRE   = regexp.MustCompile(`<title>([^<]*)</title>`)
-	pageRE    = regexp.MustCompile(`Page (\d+)/(\d+)`)
-	resultsRE = regexp.MustCompile(`(\d+) Results`)
-	tapeRE    = regexp.MustCompile(`(?m)^\t+ {6}\t\t(\d+)$`)
+	titleRE = regexp.MustCompile(`<title>([^<]*)</title>`)
+	tapeRE  = regexp.MustCompile(`(?m)^\t+ {6}\t\t(\d+)$`)
 )
 
 func title(body string) string {
@@ -140,12 +132,6 @@ func title(body string) string {
 		return ""
 	}
 	return m[1]
-}
-
-// pageOf is the first "Page X/Y" of a page, "" when there is none.
-func pageOf(body string) string {
-	m := pageRE.FindString(body)
-	return m
 }
 
 // tapes lists the tape ids of a page's rows, in order.
