@@ -7,6 +7,7 @@ package sources
 import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/dtac"
+	"github.com/crkai/syncd/connectors/orkweb"
 	"github.com/crkai/syncd/connectors/threecx"
 )
 
@@ -16,6 +17,7 @@ func All() []connectors.Kind {
 	return []connectors.Kind{
 		dtac.Kind,
 		threecx.Kind,
+		orkweb.Kind,
 	}
 }
 

@@ -81,6 +81,9 @@ type Recording struct {
 	Audio fakeaudio.Audio
 	// Missing is a file gone from disk: 404 on OrecX, 500 on voiceip.
 	Missing bool
+	// Writing is a file created but not yet written (OrkAudio still
+	// encoding it): served as an empty file, 200 with no bytes.
+	Writing bool
 	// NoTape is a segment without a tape: empty Tape Id cell, no play link.
 	NoTape bool
 }
@@ -116,6 +119,9 @@ func (r *Recording) encoded() encodedAudio {
 	}
 	if a.Seed == 0 {
 		a.Seed = uint64(r.TapeID)
+	}
+	if r.Writing {
+		a.Size = 0
 	}
 	return encodedAudio{Audio: a, Format: r.Format}
 }
@@ -161,6 +167,16 @@ func (s *Server) SetMissing(tapeID int64, missing bool) {
 	defer s.mu.Unlock()
 	if r, ok := s.byTape[tapeID]; ok {
 		r.Missing = missing
+	}
+}
+
+// SetWriting makes a recording's file empty, still being written (true),
+// or complete (false); it stays listed.
+func (s *Server) SetWriting(tapeID int64, writing bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.byTape[tapeID]; ok {
+		r.Writing = writing
 	}
 }
 
