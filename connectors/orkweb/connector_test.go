@@ -203,6 +203,16 @@ func TestThaiLocale(t *testing.T) {
 	if tok := c.session.Current(); tok == nil || tok.yearOffset != BuddhistEra {
 		t.Fatalf("year offset not detected")
 	}
+	// The JVM restarted with another locale under the same session: the
+	// search form's calendar shows the server read the window otherwise,
+	// and a fresh log-in detects the calendar again.
+	s.SetThaiLocale(false)
+	if got := tapes(t, listDay(t, c)); !slices.Equal(got, upTo(3)) {
+		t.Fatalf("after the locale changed: %v", got)
+	}
+	if tok := c.session.Current(); tok.yearOffset != 0 || s.Stats().Logins != 2 {
+		t.Fatalf("year offset %d, %d log-ins", tok.yearOffset, s.Stats().Logins)
+	}
 }
 
 // Dates are server-local: a server in another zone than SYNCD_TIMEZONE
@@ -221,6 +231,15 @@ func TestServerZone(t *testing.T) {
 	recs, err := c.List(t.Context(), day, day.Add(24*time.Hour))
 	if err != nil || len(recs) != 1 || !recs[0].CallAt.Equal(at9) || recs[0].CallAt.Location() != bangkok {
 		t.Fatalf("%v %v", recs, err)
+	}
+	// SYNCD_TIMEZONE is not the server's: every time would be off, so
+	// the connector refuses, saying what to set.
+	utc, err := New(Config{BaseURL: s.URL(), Username: user, Password: pass}, connectors.Deps{HTTP: &http.Client{}, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := utc.List(t.Context(), day, day.Add(24*time.Hour)); err == nil || !strings.Contains(err.Error(), "SYNCD_TIMEZONE") || errors.Is(err, connectors.ErrAuth) {
+		t.Fatalf("a server in another zone: %v", err)
 	}
 }
 

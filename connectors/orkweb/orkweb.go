@@ -176,6 +176,11 @@ func (c *Connector) resolve(ref string) (string, error) {
 // Tapestry's Stale Session): log in again and redo.
 var errDead = errors.New("the OrkWeb session is gone")
 
+// errMisread is a search whose window the server read otherwise than
+// meant; it is treated as a dead session (log in again, which detects the
+// calendar anew, and redo). errors.Is(errMisread, errDead).
+var errMisread = fmt.Errorf("%w, or its calendar changed", errDead)
+
 // page sends one request of a session's conversation and parses the
 // answer. A dead session's answer is errDead; Tapestry's error pages, an
 // unknown page or a non-200 status are errors.
@@ -260,7 +265,9 @@ func (c *Connector) login(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("log-in: %w", err)
 	}
 	if err := p.Search.CheckZone(c.loc, s.yearOffset); err != nil {
-		c.log.Warn("OrkWeb's clock is not in SYNCD_TIMEZONE: call times will be off", "problem", err.Error())
+		// Every call time would be off by the difference: refuse rather
+		// than send them.
+		return nil, fmt.Errorf("log-in: %w: set SYNCD_TIMEZONE to the Oreka server's zone", err)
 	}
 	return s, nil
 }
@@ -343,6 +350,13 @@ func (c *Connector) walk(ctx context.Context, s *session, start, end time.Time, 
 				}
 			}
 		}
+		if p.Search != nil && !p.Search.Start.Calendar.IsZero() && !p.Search.Start.Calendar.Truncate(time.Second).Equal(start) {
+			// The server read the window's start as another instant: its
+			// locale (the Buddhist-Era years) or its zone changed since the
+			// log-in detected them. A fresh log-in detects them again.
+			return rows, pages, fmt.Errorf("%w: the server read the window's start %q as %s",
+				errMisread, FormatDate(start, c.loc, s.yearOffset), p.Search.Start.Calendar.In(c.loc).Format(time.RFC3339))
+		}
 		switch p.Kind {
 		case PageLogin, PageLoginFailed:
 			return rows, pages, fmt.Errorf("%w (the log-in page)", errDead)
@@ -422,7 +436,7 @@ func (c *Connector) List(ctx context.Context, from, to time.Time) ([]connectors.
 	}
 	out := make([]connectors.Recording, 0, len(rows))
 	for _, r := range rows {
-		if r.Invalid == nil && (r.Time.Before(from) || !r.Time.Before(to)) {
+		if !r.Time.IsZero() && (r.Time.Before(from) || !r.Time.Before(to)) {
 			continue
 		}
 		out = append(out, c.record(r))

@@ -109,6 +109,24 @@ func TestVoiceIPStream(t *testing.T) {
 	}
 }
 
+// A file still being written is served empty (200, no bytes) in both
+// flavours, until SetWriting(id, false).
+func TestWritingFile(t *testing.T) {
+	for _, f := range []Flavour{OrecX, VoiceIP} {
+		s, _ := startClock(t, Options{Flavour: f})
+		s.Add(Recording{TapeID: 1, Time: t0, File: "2024/03/01/15/x.wav", Writing: true, Audio: fakeaudio.Audio{Size: 9000}})
+		p, _ := s.AudioPath(1)
+		b := newBrowser(t, s, false)
+		if a := b.get(p); a.code != 200 || len(a.body) != 0 {
+			t.Fatalf("%s writing: %d, %d bytes", f, a.code, len(a.body))
+		}
+		s.SetWriting(1, false)
+		if a := b.get(p); a.code != 200 || len(a.body) != 9000 {
+			t.Fatalf("%s written: %d, %d bytes", f, a.code, len(a.body))
+		}
+	}
+}
+
 // Rows with equal timestamps: in tape order by default, in an order that
 // changes with every query under ShuffleTies.
 func TestShuffleTies(t *testing.T) {
