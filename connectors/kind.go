@@ -74,6 +74,10 @@ type Settings interface {
 	// credentials, a query or a fragment, nor a path unless path; without a
 	// trailing "/". Unset, it is the variable's default.
 	URL(name, carries string, path bool) string
+	// LANURL is URL for a server on the customer's own network, which may
+	// serve no TLS: http:// is allowed for any host (what it carries then
+	// travels in clear on that network, as the server's own web page does).
+	LANURL(name, carries string, path bool) string
 	// Bool is a boolean (true, false, 1, 0, …); unset, its default.
 	Bool(name string) bool
 	// Problem records a problem about name (or several names joined by

@@ -14,7 +14,7 @@ var Kind = connectors.Kind{
 	Title: "Oreka OrkWeb",
 	Short: "OrkWeb",
 	Vars: []connectors.Var{
-		{Name: "ORKWEB_BASE_URL", Help: "enables self-hosted Oreka: OrkWeb's server, e.g. https://oreka.local:8443 (OrkWeb under /orkweb/)"},
+		{Name: "ORKWEB_BASE_URL", Help: "enables self-hosted Oreka: OrkWeb's server, e.g. http://oreka.local:8080 (OrkWeb under /orkweb/)"},
 		{Name: "ORKWEB_USERNAME", Help: "an OrkWeb log-in"},
 		{Name: "ORKWEB_PASSWORD", Secret: true},
 	},
@@ -26,7 +26,7 @@ var Kind = connectors.Kind{
 // configuration, in one place.
 func configure(s connectors.Settings) connectors.Configured {
 	cfg := Config{
-		BaseURL:  s.URL("ORKWEB_BASE_URL", "the OrkWeb password", false),
+		BaseURL:  s.LANURL("ORKWEB_BASE_URL", "the OrkWeb password", false),
 		Username: s.Text("ORKWEB_USERNAME"),
 		Password: s.Secret("ORKWEB_PASSWORD"),
 	}

@@ -25,6 +25,12 @@ func (b *builder) empty(name, def string) {
 // without a trailing "/". With allowPath false, only "/" may follow the
 // host. The URL is never echoed: it could hold credentials.
 func (b *builder) baseURL(name, raw, def, what string, allowPath bool) string {
+	return b.checkURL(name, raw, def, what, allowPath, false)
+}
+
+// checkURL is baseURL; with plainHTTP, http:// is allowed for any host (a
+// server on the customer's own network that serves no TLS).
+func (b *builder) checkURL(name, raw, def, what string, allowPath, plainHTTP bool) string {
 	if raw == "" {
 		b.empty(name, def)
 		return ""
@@ -38,7 +44,7 @@ func (b *builder) baseURL(name, raw, def, what string, allowPath bool) string {
 	case u.Scheme == "" || u.Host == "" || u.Hostname() == "" || u.Opaque != "":
 		b.add(name, "must be an absolute URL such as https://host")
 	case u.Scheme == "http":
-		if !isLoopback(u.Hostname()) {
+		if !plainHTTP && !isLoopback(u.Hostname()) {
 			b.add(name, "http:// is allowed only for a loopback host (127.0.0.1, ::1, localhost), as %s must not travel in clear: use https://", what)
 		}
 	case u.Scheme != "https":

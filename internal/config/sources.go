@@ -177,11 +177,19 @@ func (s *section) Require(name string) {
 }
 
 func (s *section) URL(name, carries string, path bool) string {
+	return s.url(name, carries, path, false)
+}
+
+func (s *section) LANURL(name, carries string, path bool) string {
+	return s.url(name, carries, path, true)
+}
+
+func (s *section) url(name, carries string, path, plainHTTP bool) string {
 	v := s.v(name)
 	raw, set := s.b.lookup(name)
 	u := v.Default
 	if set {
-		u = s.b.baseURL(name, raw, v.Default, carries, path)
+		u = s.b.checkURL(name, raw, v.Default, carries, path, plainHTTP)
 	}
 	s.values[name] = u
 	return u
