@@ -19,7 +19,11 @@
 //
 //	go test ./internal/simulation                      # the CI budget of seeds
 //	go test ./internal/simulation -run TestSimulation -sim.seed=12345 -sim.days=60 -v
-//	go test ./internal/simulation -run TestSimulation -sim.seeds=2000 -sim.first=1 -sim.days=120 -timeout 12h
+//	go test ./internal/simulation -run TestSimulation -sim.seeds=2000 -sim.first=1 -sim.days=120 -timeout 24h
+//
+// A campaign runs a few seeds per core at once (-sim.workers); two cores
+// play about 8 seed-days a second, so the one above takes most of a day
+// there and scales with the cores.
 //
 // -v on one seed prints every violation found (up to ten of each
 // invariant) with its recording's history; -sim.longcalls draws calls up

@@ -7,7 +7,7 @@ package simulation
 // batching), so several seeds run per core.
 const (
 	raceEnabled    = false
-	ciSeeds        = 16
+	ciSeeds        = 10
 	ciDays         = 14
 	workersPerProc = 4
 )

@@ -7,7 +7,7 @@ package simulation
 // only thrash.
 const (
 	raceEnabled    = true
-	ciSeeds        = 8
+	ciSeeds        = 4
 	ciDays         = 10
 	workersPerProc = 2
 )
