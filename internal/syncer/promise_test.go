@@ -405,3 +405,20 @@ func TestLastSuccessNeedsCRK(t *testing.T) {
 		t.Fatalf("last success moved to %s with a refused token", sum.LastSuccess)
 	}
 }
+
+// Found by the simulation (seed 1191): a first pass whose listing failed
+// kept no floor, so the next attempt's backfill began later, and a call
+// in between was never sent.
+func TestFailedFirstPassKeepsWhereHistoryBegins(t *testing.T) {
+	e := newEnv(t, Config{Backfill: 3 * time.Hour})
+	start := e.clock.Now()
+	e.conn.add("early", start.Add(-3*time.Hour+10*time.Minute), 300, connectortest.Ready)
+	e.conn.failList = errors.New("portal answered 502 Bad Gateway")
+	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil {
+		t.Fatal("the failing listing was not noticed")
+	}
+	e.conn.failList = nil
+	e.clock.Advance(30 * time.Minute) // the backfill from now would miss "early"
+	e.pass()
+	e.checkAllOnce("early")
+}

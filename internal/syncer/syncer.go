@@ -205,18 +205,21 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 	if err != nil {
 		return nil, fmt.Errorf("reading the cursor of %s: %w", src, err)
 	}
+	// The floor is where the source's history began: its first attempt's
+	// now − SYNCD_BACKFILL, kept even when that attempt failed.
+	floor, fok, err := s.store.Floor(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("reading the floor of %s: %w", src, err)
+	}
 	normal := to.Add(-s.cfg.Backfill)
-	if ok {
+	switch {
+	case ok:
 		normal = cursor.Add(-s.cfg.Lookback - s.cfg.MaxCall)
-		// Never before where the first pass began: SYNCD_BACKFILL is how
-		// far back a source's history is wanted.
-		floor, fok, err := s.store.Floor(ctx, src)
-		if err != nil {
-			return nil, fmt.Errorf("reading the floor of %s: %w", src, err)
-		}
 		if fok && normal.Before(floor) {
-			normal = floor
+			normal = floor // never before where the history began
 		}
+	case fok:
+		normal = floor // a first pass that failed before: from where it began
 	}
 	// A recording still pending in the state file (one moved back from
 	// quarantine, say) pulls the listing back to it, wherever the cursor
@@ -346,6 +349,9 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	if err := s.probeCRK(ctx); err != nil {
 		return res, err
 	}
+	if err := s.markFloor(ctx, src); err != nil {
+		return res, err
+	}
 	p, err := s.Plan(ctx, c)
 	if lerr := s.loginResult(context.WithoutCancel(ctx), src, err); lerr != nil {
 		return res, lerr
@@ -414,6 +420,23 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 		return res, fmt.Errorf("pass of %s: %w", src, passErr)
 	}
 	return res, nil
+}
+
+// markFloor records, at a source's very first attempt, where its history
+// begins, so that a first pass that fails (a listing error, CRK down) does
+// not move the start of the history on with the clock.
+func (s *Syncer) markFloor(ctx context.Context, src string) error {
+	if _, ok, err := s.store.Cursor(ctx, src); err != nil || ok {
+		return err
+	}
+	if _, ok, err := s.store.Floor(ctx, src); err != nil || ok {
+		return err
+	}
+	at := s.now().Add(-s.cfg.Settle - s.cfg.Backfill)
+	if err := s.store.SetFloor(context.WithoutCancel(ctx), src, at); err != nil {
+		return &stateError{fmt.Errorf("saving where %s's history begins: %w", src, err)}
+	}
+	return nil
 }
 
 // errCRKDown stops a pass early: CRK failed several recordings in a row.
