@@ -119,6 +119,19 @@ func Permanent(err error) bool {
 	return errors.Is(err, ErrGone) || errors.Is(err, ErrInvalid)
 }
 
+// Defaulted returns d with its unset fields filled: UTC for Location,
+// time.Now for Now. Every connector's New starts with it, so that the
+// defaults are decided once.
+func (d Deps) Defaulted() Deps {
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}
+
 // WithLogger returns a copy of d that logs to l.
 func (d Deps) WithLogger(l *slog.Logger) Deps {
 	d.Logger = l

@@ -91,6 +91,7 @@ var _ connectors.Connector = (*Connector)(nil)
 // httpsafe.CheckRedirect, so that the token never follows a redirect to
 // clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
+	deps = deps.Defaulted()
 	var problems []error
 	base, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
 	switch {
@@ -141,9 +142,6 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	c.auth = c.newSession(deps.Now)
 	if c.pageSize == 0 {
 		c.pageSize = defaultPageSize
-	}
-	if c.loc == nil {
-		c.loc = time.UTC
 	}
 	return c, nil
 }

@@ -91,6 +91,7 @@ func (s *session) note(p Page) {
 
 // New checks cfg and builds a connector. It does no I/O: log-in is lazy.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
+	deps = deps.Defaulted()
 	var errs []error
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	switch {
@@ -120,12 +121,6 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		headerTimeout:  defaultHeaderTimeout,
 	}
 	c.log = c.portal.Log
-	if c.loc == nil {
-		c.loc = time.UTC
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	c.session = remote.NewSession(remote.Login[*session]{
 		Login: func(ctx context.Context, _ *session) (*session, error) { return c.login(ctx) },
 		Wrap:  func(err error) error { return fmt.Errorf("orkweb: %w", err) },

@@ -72,6 +72,7 @@ var _ connectors.Connector = (*Connector)(nil)
 // httpsafe.CheckRedirect, so that neither the access token nor a log-in's
 // secret follows a redirect to clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
+	deps = deps.Defaulted()
 	var errs []error
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	switch {
@@ -118,12 +119,6 @@ func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 		headerTimeout:  defaultHeaderTimeout,
 	}
 	c.log = c.portal.Log
-	if c.loc == nil {
-		c.loc = time.UTC
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	c.pages = newPageSize(cfg.PageSize)
 	login, refresh := c.clientLogin, (func(context.Context, *token) (*token, error))(nil)
 	if user {
