@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -198,78 +196,6 @@ func closeWithin(store *state.Store, d time.Duration, log *slog.Logger) {
 	}
 }
 
-// passRunner runs the daemon's passes one at a time, on a context of its
-// own (hard) that outlives the daemon's by a grace period, and stops them:
-// Stop tells the pass in flight to drain (start no new recording; syncer
-// watches draining), waits for it for the grace period, then cancels hard
-// (uploads in flight stop and resume at their recorded step next time),
-// and waits a little more. A pass that ignores even that is abandoned:
-// Stop returns anyway.
-type passRunner struct {
-	pass     func(hard context.Context, draining <-chan struct{})
-	log      *slog.Logger
-	hard     context.Context
-	cancel   context.CancelFunc
-	draining chan struct{} // closed by Stop
-	// busy is held by the pass in flight, and by Stop once no pass is
-	// (so that none starts after it).
-	busy    chan struct{}
-	stopped bool // the result of the first Stop
-	once    sync.Once
-}
-
-// newPassRunner returns a runner of pass whose hard context carries
-// parent's values but not its cancellation.
-func newPassRunner(parent context.Context, log *slog.Logger, pass func(hard context.Context, draining <-chan struct{})) *passRunner {
-	hard, cancel := context.WithCancel(context.WithoutCancel(parent))
-	return &passRunner{pass: pass, log: log, hard: hard, cancel: cancel,
-		draining: make(chan struct{}), busy: make(chan struct{}, 1)}
-}
-
-// Run runs a pass, after the one in flight if there is one; once Stop is
-// called it runs none.
-func (r *passRunner) Run() {
-	select {
-	case <-r.draining:
-		return
-	case r.busy <- struct{}{}:
-	}
-	defer func() { <-r.busy }()
-	select {
-	case <-r.draining:
-		return // Stop came while this waited for the previous pass
-	default:
-	}
-	r.pass(r.hard, r.draining)
-}
-
-// Stop stops the pass in flight, if any, within grace plus wait (see
-// passRunner), and keeps any other from starting. It reports whether the
-// pass returned; later calls report the same at once.
-func (r *passRunner) Stop(grace, wait time.Duration) bool {
-	r.once.Do(func() {
-		close(r.draining)
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		select {
-		case r.busy <- struct{}{}:
-			r.stopped = true
-			return
-		case <-t.C:
-		}
-		r.log.Warn("grace period over: cancelling uploads in flight; they resume at the step recorded")
-		r.cancel()
-		t.Reset(wait)
-		select {
-		case r.busy <- struct{}{}:
-			r.stopped = true
-		case <-t.C:
-			r.log.Error("the pass in flight did not stop when cancelled: exiting without waiting for it", "waited", grace+wait)
-		}
-	})
-	return r.stopped
-}
-
 // cronLogger lets robfig/cron log through slog: its chatter at debug, a
 // skipped tick at warn, a recovered panic at error.
 type cronLogger struct{ l *slog.Logger }
@@ -284,89 +210,6 @@ func (c cronLogger) Info(msg string, kv ...any) {
 
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
-}
-
-// health is what /healthz and /readyz report.
-type health struct {
-	mu      sync.Mutex
-	after   int
-	ready   bool
-	running bool
-	sources map[string]*sourceHealth
-}
-
-type sourceHealth struct {
-	ConsecutiveFailures int       `json:"consecutiveFailures"`
-	LastError           string    `json:"lastError,omitempty"`
-	LastSuccess         time.Time `json:"lastSuccess,omitzero"`
-}
-
-func newHealth(after int) *health {
-	return &health{after: after, sources: map[string]*sourceHealth{}}
-}
-
-func (h *health) setReady()          { h.mu.Lock(); h.ready = true; h.mu.Unlock() }
-func (h *health) setRunning(on bool) { h.mu.Lock(); h.running = on; h.mu.Unlock() }
-
-func (h *health) record(results []syncer.Result, errs []error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, r := range results {
-		s := h.sources[r.Source]
-		if s == nil {
-			s = &sourceHealth{}
-			h.sources[r.Source] = s
-		}
-		if errs[i] != nil {
-			s.ConsecutiveFailures++
-			s.LastError = errs[i].Error()
-		} else {
-			s.ConsecutiveFailures, s.LastError, s.LastSuccess = 0, "", time.Now()
-		}
-	}
-}
-
-func (h *health) serveHealthz(w http.ResponseWriter, _ *http.Request) {
-	h.mu.Lock()
-	body := struct {
-		Status    string                  `json:"status"`
-		Reason    string                  `json:"reason,omitempty"`
-		Scheduler bool                    `json:"schedulerRunning"`
-		Sources   map[string]sourceHealth `json:"sources"`
-	}{Status: "ok", Scheduler: h.running, Sources: map[string]sourceHealth{}}
-	if !h.running {
-		body.Status, body.Reason = "unhealthy", "the scheduler is not running"
-	}
-	for name, s := range h.sources {
-		body.Sources[name] = *s
-		if s.ConsecutiveFailures >= h.after {
-			body.Status = "unhealthy"
-			body.Reason = fmt.Sprintf("source %s failed %d passes in a row: %s", name, s.ConsecutiveFailures, s.LastError)
-		}
-	}
-	h.mu.Unlock()
-	code := http.StatusOK
-	if body.Status != "ok" {
-		code = http.StatusServiceUnavailable
-	}
-	writeJSON(w, code, body)
-}
-
-func (h *health) serveReadyz(w http.ResponseWriter, _ *http.Request) {
-	h.mu.Lock()
-	ready := h.ready
-	h.mu.Unlock()
-	if !ready {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "the state file is not open yet"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ready": true})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // listenerIdle is how long the listener keeps an idle keep-alive

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/config"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sources"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -44,10 +44,10 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	crkSrv, err := crk.Start(crk.Options{
-		Businesses: []crk.Business{{ID: demoBusinessID, Name: "Demo Co., Ltd.", Slug: "demo"}},
-		Tokens: map[string]crk.Token{demoToken: {Level: crk.LevelBusiness, BusinessID: demoBusinessID,
-			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}}},
+	crkSrv, err := fakecrk.Start(fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: demoBusinessID, Name: "Demo Co., Ltd.", Slug: "demo"}},
+		Tokens: map[string]fakecrk.Token{demoToken: {Level: fakecrk.LevelBusiness, BusinessID: demoBusinessID,
+			Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}}},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: starting the CRK fake: %v\n", err)
@@ -110,7 +110,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Location, crkSrv *crk.Server, took time.Duration) {
+func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Location, crkSrv *fakecrk.Server, took time.Duration) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATAID\tCALL AT (Asia/Bangkok)\tDIR\tCUSTOMER\tAGENT\tAUDIO\tRESULT")
 	var synced, quarantined, failed int

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/config"
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakethreecx"
 	"github.com/crkai/syncd/internal/syncer"
@@ -32,19 +32,19 @@ const (
 // fakes is a CRK fake and a DTAC fake with recordings in the last hours,
 // and the environment that points syncd at them.
 type fakes struct {
-	crk  *crk.Server
+	crk  *fakecrk.Server
 	dtac *fakedtac.Server
 	env  map[string]string
 }
 
 func newFakes(t testing.TB, n int) *fakes {
 	t.Helper()
-	c, err := crk.Start(crk.Options{
-		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}, {ID: "b2", Name: "Acme Support", Slug: "acme-support"}},
-		Tokens: map[string]crk.Token{
-			tToken:              {Level: crk.LevelBusiness, BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
-			"crk_view_only_key": {Level: crk.LevelBusiness, BusinessID: "b1", Scopes: []string{crk.ScopeViewAll}},
-			"crk_account_key":   {Level: crk.LevelAccount, UserID: "u1"},
+	c, err := fakecrk.Start(fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}, {ID: "b2", Name: "Acme Support", Slug: "acme-support"}},
+		Tokens: map[string]fakecrk.Token{
+			tToken:              {Level: fakecrk.LevelBusiness, BusinessID: "b1", Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}},
+			"crk_view_only_key": {Level: fakecrk.LevelBusiness, BusinessID: "b1", Scopes: []string{fakecrk.ScopeViewAll}},
+			"crk_account_key":   {Level: fakecrk.LevelAccount, UserID: "u1"},
 		},
 		Members: map[string][]string{"u1": {"b1", "b2"}},
 	})
@@ -151,7 +151,7 @@ func TestOnceDryRunStatusAndRetry(t *testing.T) {
 	if o := runWith(ctx, f.with("SYNCD_LOG_PHONES", "full"), "-dry-run"); !strings.Contains(o.stdout, "+66812345678") {
 		t.Fatalf("-dry-run with SYNCD_LOG_PHONES=full: %+v", o)
 	}
-	if n := f.crk.Count(crk.EndpointCreate) + f.crk.Count(crk.EndpointWhoami); n != 0 {
+	if n := f.crk.Count(fakecrk.EndpointCreate) + f.crk.Count(fakecrk.EndpointWhoami); n != 0 {
 		t.Fatalf("-dry-run made %d requests to CRK", n)
 	}
 	if _, err := os.Stat(f.env["SYNCD_STATE_PATH"]); !os.IsNotExist(err) {
@@ -229,7 +229,7 @@ func TestTestConnection(t *testing.T) {
 			noSecrets(t, o)
 		})
 	}
-	if n := f.crk.Count(crk.EndpointCreate) + f.crk.Count(crk.EndpointReextract); n != 0 {
+	if n := f.crk.Count(fakecrk.EndpointCreate) + f.crk.Count(fakecrk.EndpointReextract); n != 0 {
 		t.Fatalf("-test-connection wrote to CRK (%d requests)", n)
 	}
 }
@@ -416,13 +416,13 @@ func TestBothSources(t *testing.T) {
 }
 
 func TestTestConnectionAlerting(t *testing.T) {
-	c, err := crk.Start(crk.Options{
-		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}},
-		Tokens: map[string]crk.Token{
-			tToken:            {BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll, crk.ScopeManageNotifications}},
-			"crk_no_notify_1": {BusinessID: "b1", Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
+	c, err := fakecrk.Start(fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme"}},
+		Tokens: map[string]fakecrk.Token{
+			tToken:            {BusinessID: "b1", Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll, fakecrk.ScopeManageNotifications}},
+			"crk_no_notify_1": {BusinessID: "b1", Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}},
 		},
-		TelegramChats: []crk.TelegramChat{{BusinessID: "b1", ID: "chat-7", ChatID: -1001234, Title: "ops"}},
+		TelegramChats: []fakecrk.TelegramChat{{BusinessID: "b1", ID: "chat-7", ChatID: -1001234, Title: "ops"}},
 	})
 	if err != nil {
 		t.Fatal(err)

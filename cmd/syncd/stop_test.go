@@ -14,8 +14,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/crkai/syncd/internal/config"
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 )
@@ -172,7 +172,7 @@ func TestSIGTERMDuringAScheduledPass(t *testing.T) {
 		})
 	}
 	waitFor(t, "a scheduled pass listing them", func() bool { return f.dtac.Requests(listing) > listed })
-	waitFor(t, "the pass creating one", func() bool { return f.crk.Count(crk.EndpointCreate) > 0 })
+	waitFor(t, "the pass creating one", func() bool { return f.crk.Count(fakecrk.EndpointCreate) > 0 })
 	if c, body := get(t, base+"/healthz"); c != 200 || !strings.Contains(body, `"schedulerRunning":true`) {
 		t.Fatalf("/healthz during the pass: %d %s", c, body)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/sink"
 )
@@ -22,9 +22,9 @@ func BenchmarkAudioThroughput500MB(b *testing.B) {
 	audio := fakeaudio.Audio{Seed: 500, Size: size}
 	dfake := startFake(b, fakedtac.Options{})
 	dfake.Add(fakedtac.Recording{ID: 1, Timestamp: t0, Direction: "IN", Audio: audio})
-	cfake, err := crk.Start(crk.Options{
-		Businesses: []crk.Business{{ID: "b1", Name: "B", Slug: "b"}},
-		Tokens:     map[string]crk.Token{"crk_bench": {BusinessID: "b1", Scopes: []string{crk.ScopeManageCall}}},
+	cfake, err := fakecrk.Start(fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: "b1", Name: "B", Slug: "b"}},
+		Tokens:     map[string]fakecrk.Token{"crk_bench": {BusinessID: "b1", Scopes: []string{fakecrk.ScopeManageCall}}},
 	})
 	if err != nil {
 		b.Fatal(err)

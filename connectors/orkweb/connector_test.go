@@ -15,7 +15,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
-	fakeorkweb "github.com/crkai/syncd/internal/fake/orkweb"
+	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
 // These tests drive each trap of sources.md through the connector, against

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	fakeorkweb "github.com/crkai/syncd/internal/fake/orkweb"
+	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
 // The demo's day is clean: every sample call lists valid and opens.

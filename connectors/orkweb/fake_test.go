@@ -14,7 +14,7 @@ import (
 
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
-	fakeorkweb "github.com/crkai/syncd/internal/fake/orkweb"
+	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
 // These tests drive the fake OrkWeb with the parsers alone (the

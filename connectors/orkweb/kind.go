@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	fakeorkweb "github.com/crkai/syncd/internal/fake/orkweb"
+	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
 // Kind is a self-hosted Oreka read through OrkWeb, enabled by

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	fakeorkweb "github.com/crkai/syncd/internal/fake/orkweb"
+	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
 // pageLatency is a realistic time for OrkWeb to answer one page: a

@@ -11,7 +11,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -69,7 +69,7 @@ func TestFailingThenRecovered(t *testing.T) {
 	if got := e.metric("syncd_incidents_open"); got != 0 {
 		t.Errorf("syncd_incidents_open = %v after the recovery", got)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n != 2 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != 2 {
 		t.Errorf("%d sends, want 2", n)
 	}
 }
@@ -120,7 +120,7 @@ func TestRestartSendsNothingTwice(t *testing.T) {
 				if failFirst {
 					wantSends = 3
 				}
-				if n := e.crk.Count(crk.EndpointNotify); n != wantSends {
+				if n := e.crk.Count(fakecrk.EndpointNotify); n != wantSends {
 					t.Errorf("%d sends, want %d", n, wantSends)
 				}
 				if !strings.Contains(msgs[0].Body, "3 passes in a row, since 2026-05-20 08:00 +07:00") {
@@ -141,11 +141,11 @@ func TestDeliveryRetried(t *testing.T) {
 	e.crk.FailDeliveries(1)
 
 	e.pass(failed("dtac", loginRefused("dtac"))) // 0 min: the alert fails: next in 8 min
-	if n, got := e.crk.Count(crk.EndpointNotify), e.metric("syncd_alerts_failed_total"); n != 1 || got != 1 || len(e.delivered()) != 0 {
+	if n, got := e.crk.Count(fakecrk.EndpointNotify), e.metric("syncd_alerts_failed_total"); n != 1 || got != 1 || len(e.delivered()) != 0 {
 		t.Fatalf("after the first failure: %d sends, failed_total %v, delivered %+v", n, got, e.delivered())
 	}
 	e.pass(failed("dtac", loginRefused("dtac")), quarantine("3cx", 1)) // 5 min: the warning goes, the alert waits
-	if n, msgs := e.crk.Count(crk.EndpointNotify), e.delivered(); n != 2 || len(msgs) != 1 || msgs[0].Severity != "warning" {
+	if n, msgs := e.crk.Count(fakecrk.EndpointNotify), e.delivered(); n != 2 || len(msgs) != 1 || msgs[0].Severity != "warning" {
 		t.Fatalf("5 min: %d sends, delivered %+v; want the warning only", n, msgs)
 	}
 	e.pass(failed("dtac", loginRefused("dtac"))) // 10 min: the alert's retry
@@ -153,7 +153,7 @@ func TestDeliveryRetried(t *testing.T) {
 	if len(msgs) != 2 || msgs[1].Severity != "critical" {
 		t.Fatalf("delivered %+v", msgs)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n != 3 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != 3 {
 		t.Errorf("%d sends, want 3", n)
 	}
 	if got := e.metric("syncd_alerts_sent_total", "kind", alert.KindSourceDown); got != 1 {
@@ -177,7 +177,7 @@ func TestDeliveryHTTPErrors(t *testing.T) {
 			if status == http.StatusTooManyRequests {
 				n = 2 // the sink retries a 429 once within the request
 			}
-			e.crk.FailNext(crk.EndpointNotify, status, n)
+			e.crk.FailNext(fakecrk.EndpointNotify, status, n)
 			e.pass(failed("3cx", errors.New("3cx: list: 500 Internal Server Error")))
 			if got := e.metric("syncd_alerts_failed_total"); got != 1 || len(e.delivered()) != 0 {
 				t.Fatalf("failed_total %v, delivered %+v", got, e.delivered())
@@ -203,7 +203,7 @@ func TestRecoveredBeforeDelivery(t *testing.T) {
 	e.pass(failed("dtac", loginRefused("dtac")))
 	e.pass(ok("dtac"))
 	e.pass(ok("dtac"))
-	if n, msgs := e.crk.Count(crk.EndpointNotify), e.delivered(); n != 1 || len(msgs) != 0 {
+	if n, msgs := e.crk.Count(fakecrk.EndpointNotify), e.delivered(); n != 1 || len(msgs) != 0 {
 		t.Fatalf("%d sends, delivered %+v", n, msgs)
 	}
 	if got := e.metric("syncd_incidents_open"); got != 0 {
@@ -295,7 +295,7 @@ func TestTokenAlertUndeliverable(t *testing.T) {
 	if n := len(e.crk.Messages()); n != 0 {
 		t.Fatalf("%d messages with a revoked token", n)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n != 2 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != 2 {
 		t.Errorf("%d attempts, want one a pass", n)
 	}
 	if got := e.metric("syncd_alerts_failed_total"); got != 2 {
@@ -369,7 +369,7 @@ func TestQuarantineBacklogBounded(t *testing.T) {
 	if n := len(e.delivered()); n != 0 {
 		t.Fatalf("%d delivered with the gateway down", n)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n > 2*25 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n > 2*25 {
 		t.Errorf("%d sends in 25 passes with the gateway down, want at most 2 a pass", n)
 	}
 	e.crk.FailDeliveries(0)
@@ -450,7 +450,7 @@ func TestSendTest(t *testing.T) {
 		t.Errorf("sent{test} %v, failed %v", got, failed)
 	}
 	e.pass(ok("dtac"))
-	if n := e.crk.Count(crk.EndpointNotify); n != 2 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != 2 {
 		t.Errorf("%d sends: a failed test message must not be queued", n)
 	}
 }
@@ -463,15 +463,15 @@ func TestCheck(t *testing.T) {
 		name    string
 		cfg     alert.Config
 		token   string
-		b       crk.GatewayBehaviour
+		b       fakecrk.GatewayBehaviour
 		wantErr string
 		is      error
 	}{
 		{name: "telegram, nested destinations", cfg: telegram, token: tokAlerts},
-		{name: "telegram, flat destinations", cfg: telegram, token: tokNotify, b: crk.GatewayBehaviour{FlatDestinations: true}},
-		{name: "discord, numeric ids", cfg: alert.Config{Channel: "discord", WebhookID: webhookA}, token: tokAlerts, b: crk.GatewayBehaviour{NumericIDs: true}},
-		{name: "discord, flat, numeric ids", cfg: alert.Config{Channel: "discord", WebhookID: webhookA}, token: tokAlerts, b: crk.GatewayBehaviour{FlatDestinations: true, NumericIDs: true}},
-		{name: "in_app needs no destination", cfg: alert.Config{Channel: "in_app"}, token: tokNotify, b: crk.GatewayBehaviour{ReadNeedsView: true}},
+		{name: "telegram, flat destinations", cfg: telegram, token: tokNotify, b: fakecrk.GatewayBehaviour{FlatDestinations: true}},
+		{name: "discord, numeric ids", cfg: alert.Config{Channel: "discord", WebhookID: webhookA}, token: tokAlerts, b: fakecrk.GatewayBehaviour{NumericIDs: true}},
+		{name: "discord, flat, numeric ids", cfg: alert.Config{Channel: "discord", WebhookID: webhookA}, token: tokAlerts, b: fakecrk.GatewayBehaviour{FlatDestinations: true, NumericIDs: true}},
+		{name: "in_app needs no destination", cfg: alert.Config{Channel: "in_app"}, token: tokNotify, b: fakecrk.GatewayBehaviour{ReadNeedsView: true}},
 		{name: "account key", cfg: telegram, token: tokAccount},
 		{name: "no manage_notifications", cfg: telegram, token: tokIngest,
 			wantErr: "the CRK token lacks the scope manage_notifications that alerting needs (it has: manage_call_recording): create a token with it, or unset SYNCD_ALERT_CHANNEL"},
@@ -479,9 +479,9 @@ func TestCheck(t *testing.T) {
 			wantErr: "the CRK token lacks the scope manage_notifications that alerting needs (it has: manage_call_recording): create a token with it, or unset SYNCD_ALERT_CHANNEL"},
 		{name: "unknown chat", cfg: alert.Config{Channel: "telegram", ChatID: "-1001234567890"}, token: tokAlerts,
 			wantErr: `SYNCD_ALERT_CHAT_ID "-1001234567890" is not among the notification destinations of this business: take the id from GET /notifications/destinations (or GET /telegram/chats for a Telegram chat)`},
-		{name: "webhook of another business", cfg: alert.Config{Channel: "discord", WebhookID: "2001"}, token: tokAlerts, b: crk.GatewayBehaviour{FlatDestinations: true},
+		{name: "webhook of another business", cfg: alert.Config{Channel: "discord", WebhookID: "2001"}, token: tokAlerts, b: fakecrk.GatewayBehaviour{FlatDestinations: true},
 			wantErr: `SYNCD_ALERT_WEBHOOK_ID "2001" is not among the notification destinations of this business: take the id from GET /notifications/destinations (or GET /telegram/chats for a Telegram chat)`},
-		{name: "destinations need view_notifications", cfg: telegram, token: tokNotify, b: crk.GatewayBehaviour{ReadNeedsView: true}, is: alert.ErrUnverifiable,
+		{name: "destinations need view_notifications", cfg: telegram, token: tokNotify, b: fakecrk.GatewayBehaviour{ReadNeedsView: true}, is: alert.ErrUnverifiable,
 			wantErr: `the notification destination could not be checked: the token may not list notification destinations (give it view_notifications too), so SYNCD_ALERT_CHAT_ID "` + chatA + `" was not checked: crk destinations: 403 insufficient_scope: Token lacks 'view_notifications'`},
 		{name: "revoked token", cfg: telegram, token: tokRevoked, is: sink.ErrTokenDisabled,
 			wantErr: "checking the CRK token: crk whoami: 401 token_disabled: Token has been revoked"},
@@ -502,10 +502,10 @@ func TestCheck(t *testing.T) {
 				t.Errorf("%v is not %v", err, tt.is)
 			}
 			noSecret(t, "Check's error", got)
-			if n := e.crk.Count(crk.EndpointNotify); n != 0 {
+			if n := e.crk.Count(fakecrk.EndpointNotify); n != 0 {
 				t.Errorf("Check sent %d messages", n)
 			}
-			if tt.cfg.Channel == "in_app" && e.crk.Count(crk.EndpointDestinations) != 0 {
+			if tt.cfg.Channel == "in_app" && e.crk.Count(fakecrk.EndpointDestinations) != 0 {
 				t.Errorf("Check listed destinations for in_app")
 			}
 		})
@@ -617,7 +617,7 @@ func TestAfterPassWhenStopping(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	e.al.AfterPass(ctx, []syncer.Result{{Source: "dtac"}}, []error{loginRefused("dtac")})
-	if n := e.crk.Count(crk.EndpointNotify); n != 0 {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != 0 {
 		t.Fatalf("%d sends with an ended context", n)
 	}
 	if got := e.metric("syncd_incidents_open"); got != 1 {

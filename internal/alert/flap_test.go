@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/alert"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 )
 
 // flapBody is the first line of a flapping message.
@@ -38,7 +38,7 @@ func (e *env) runPattern(pattern string, n, restartAt int) int {
 }
 
 // kindsOf lists the messages' kinds as "severity:title" lines, for errors.
-func kindsOf(msgs []crk.Message) string {
+func kindsOf(msgs []fakecrk.Message) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "\n  %s: %s", m.Severity, m.Title)
@@ -77,7 +77,7 @@ func TestFlappingDay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, telegram, tokAlerts, nil) // SYNCD_ALERT_AFTER=3
-			e.crk.SetGatewayBehaviour(crk.GatewayBehaviour{TelegramMarkdown: true})
+			e.crk.SetGatewayBehaviour(fakecrk.GatewayBehaviour{TelegramMarkdown: true})
 			if fails := e.runPattern(tt.pattern, tt.passes, tt.passes/2); fails != tt.wantFails {
 				t.Fatalf("%d failed passes, want %d", fails, tt.wantFails)
 			}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
@@ -43,7 +43,7 @@ var bangkok = time.FixedZone("ICT", 7*60*60)
 // and a fake clock, that can be restarted.
 type env struct {
 	t     *testing.T
-	crk   *crk.Server
+	crk   *fakecrk.Server
 	clk   *fakeclock.Clock
 	cfg   alert.Config
 	token string
@@ -57,25 +57,25 @@ type env struct {
 
 // newEnv starts the fake (edit adjusts its options) and an Alerter of cfg
 // whose gateway uses token. Retries of one request are fast.
-func newEnv(t *testing.T, cfg alert.Config, token string, edit func(*crk.Options)) *env {
+func newEnv(t *testing.T, cfg alert.Config, token string, edit func(*fakecrk.Options)) *env {
 	t.Helper()
-	opts := crk.Options{
-		Businesses: []crk.Business{{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"}, {ID: bizB, Name: "Acme Support", Slug: "acme-support"}},
-		Tokens: map[string]crk.Token{
-			tokAlerts:  {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll, crk.ScopeManageNotifications}},
-			tokNotify:  {BusinessID: bizA, Scopes: []string{crk.ScopeManageNotifications}},
-			tokIngest:  {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}},
-			tokRevoked: {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall, crk.ScopeManageNotifications}, Disabled: true},
-			tokAccount: {Level: crk.LevelAccount, UserID: "u1"},
+	opts := fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"}, {ID: bizB, Name: "Acme Support", Slug: "acme-support"}},
+		Tokens: map[string]fakecrk.Token{
+			tokAlerts:  {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll, fakecrk.ScopeManageNotifications}},
+			tokNotify:  {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageNotifications}},
+			tokIngest:  {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}},
+			tokRevoked: {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeManageNotifications}, Disabled: true},
+			tokAccount: {Level: fakecrk.LevelAccount, UserID: "u1"},
 		},
 		Members:         map[string][]string{"u1": {bizA}},
-		TelegramChats:   []crk.TelegramChat{{BusinessID: bizA, ID: chatA, ChatID: -1001234567890, Title: "Acme ops"}},
-		DiscordWebhooks: []crk.DiscordWebhook{{BusinessID: bizA, ID: webhookA, Name: "alerts"}, {BusinessID: bizB, ID: "2001", Name: "support"}},
+		TelegramChats:   []fakecrk.TelegramChat{{BusinessID: bizA, ID: chatA, ChatID: -1001234567890, Title: "Acme ops"}},
+		DiscordWebhooks: []fakecrk.DiscordWebhook{{BusinessID: bizA, ID: webhookA, Name: "alerts"}, {BusinessID: bizB, ID: "2001", Name: "support"}},
 	}
 	if edit != nil {
 		edit(&opts)
 	}
-	srv, err := crk.Start(opts)
+	srv, err := fakecrk.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +187,8 @@ func (e *env) pass(outs ...outcome) {
 }
 
 // delivered is the messages the gateway delivered.
-func (e *env) delivered() []crk.Message {
-	var out []crk.Message
+func (e *env) delivered() []fakecrk.Message {
+	var out []fakecrk.Message
 	for _, m := range e.crk.Messages() {
 		if m.Delivered {
 			out = append(out, m)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
@@ -26,7 +26,7 @@ func TestMessagesPassTelegramMarkdown(t *testing.T) {
 	cfg := telegram
 	cfg.After = 1
 	e := newEnv(t, cfg, tokAlerts, nil)
-	e.crk.SetGatewayBehaviour(crk.GatewayBehaviour{TelegramMarkdown: true})
+	e.crk.SetGatewayBehaviour(fakecrk.GatewayBehaviour{TelegramMarkdown: true})
 
 	long := strings.Repeat("ก_", 400) // 800 runes of Thai and markers
 	weird := "pbx_*[1]"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -84,7 +84,7 @@ func TestRefusedMessageDoesNotJam(t *testing.T) {
 
 			// Restarted: the bad message keeps its count and backoff.
 			e.restart()
-			sends := e.crk.Count(crk.EndpointNotify)
+			sends := e.crk.Count(fakecrk.EndpointNotify)
 			for range 24 { // two hours
 				e.pass(failed("dtac", loginRefused("dtac")))
 				if len(e.queued()) == 0 {
@@ -94,7 +94,7 @@ func TestRefusedMessageDoesNotJam(t *testing.T) {
 			if q := e.queued(); len(q) != 0 {
 				t.Fatalf("the refused message is still queued: %+v", q)
 			}
-			if n := e.crk.Count(crk.EndpointNotify) - sends; n != alert.MaxRefusals-1 {
+			if n := e.crk.Count(fakecrk.EndpointNotify) - sends; n != alert.MaxRefusals-1 {
 				t.Errorf("%d sends after the restart, want %d refusals", n, alert.MaxRefusals-1)
 			}
 			if got := e.metric("syncd_alerts_dropped_total", "reason", "refused"); got != 1 {
@@ -109,7 +109,7 @@ func TestRefusedMessageDoesNotJam(t *testing.T) {
 			}
 
 			// Later messages go as usual; nothing more for the bad one.
-			sends = e.crk.Count(crk.EndpointNotify)
+			sends = e.crk.Count(fakecrk.EndpointNotify)
 			e.pass(ok("dtac"))
 			e.pass(ok("dtac"))
 			for range 12 {
@@ -118,7 +118,7 @@ func TestRefusedMessageDoesNotJam(t *testing.T) {
 			if msgs := e.delivered(); len(msgs) != 3 || msgs[2].Title != "syncd: syncing from DTAC One Call (dtac) works again" {
 				t.Fatalf("delivered:%s", kindsOf(msgs))
 			}
-			if n := e.crk.Count(crk.EndpointNotify) - sends; n != 1 {
+			if n := e.crk.Count(fakecrk.EndpointNotify) - sends; n != 1 {
 				t.Errorf("%d sends after the drop, want the recovery only", n)
 			}
 		})
@@ -139,7 +139,7 @@ func TestRefusedAlertNotRaisedAgain(t *testing.T) {
 	if got := e.metric("syncd_alerts_dropped_total", "reason", "refused"); got != 1 {
 		t.Fatalf("dropped{refused} = %v", got)
 	}
-	if n := e.crk.Count(crk.EndpointNotify); n != alert.MaxRefusals {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != alert.MaxRefusals {
 		t.Errorf("%d sends, want %d", n, alert.MaxRefusals)
 	}
 	if got := e.metric("syncd_incidents_open"); got != 1 {
@@ -148,7 +148,7 @@ func TestRefusedAlertNotRaisedAgain(t *testing.T) {
 	e.crk.RefuseMessages("", 0, "")
 	e.pass(ok("dtac"))
 	e.pass(ok("dtac"))
-	if n := e.crk.Count(crk.EndpointNotify); n != alert.MaxRefusals {
+	if n := e.crk.Count(fakecrk.EndpointNotify); n != alert.MaxRefusals {
 		t.Errorf("%d sends: a recovery of an alert never delivered", n)
 	}
 }
@@ -196,19 +196,23 @@ func TestUndeliveredExpires(t *testing.T) {
 func TestRoundStopsForAll(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
-		fail      func(*crk.Server)
+		fail      func(*fakecrk.Server)
 		wantSends int
 	}{
-		{"chat not found (404)", func(s *crk.Server) { s.FailNextError(crk.EndpointNotify, http.StatusNotFound, "chat_not_found", 1) }, 1},
-		{"token revoked (401)", func(s *crk.Server) { s.FailNextError(crk.EndpointNotify, http.StatusUnauthorized, "token_disabled", 1) }, 1},
-		{"telegram: chat not found", func(s *crk.Server) { s.FailDeliveriesWith(1, "Bad Request: chat not found") }, 1},
-		{"telegram: bot kicked", func(s *crk.Server) { s.FailDeliveriesWith(1, "Forbidden: bot was kicked from the group chat") }, 1},
-		{"telegram: too many requests", func(s *crk.Server) { s.FailDeliveriesWith(1, "Too Many Requests: retry after 30") }, 1},
-		{"discord: unknown webhook", func(s *crk.Server) { s.FailDeliveriesWith(1, "Discord API error: 404 Unknown Webhook") }, 1},
-		{"telegram: 502", func(s *crk.Server) { s.FailDeliveries(1) }, 3},
-		{"gateway 500", func(s *crk.Server) { s.FailNext(crk.EndpointNotify, http.StatusInternalServerError, 1) }, 3},
-		{"refused (422)", func(s *crk.Server) { s.FailNext(crk.EndpointNotify, http.StatusUnprocessableEntity, 1) }, 3},
-		{"telegram: can't parse entities", func(s *crk.Server) {
+		{"chat not found (404)", func(s *fakecrk.Server) {
+			s.FailNextError(fakecrk.EndpointNotify, http.StatusNotFound, "chat_not_found", 1)
+		}, 1},
+		{"token revoked (401)", func(s *fakecrk.Server) {
+			s.FailNextError(fakecrk.EndpointNotify, http.StatusUnauthorized, "token_disabled", 1)
+		}, 1},
+		{"telegram: chat not found", func(s *fakecrk.Server) { s.FailDeliveriesWith(1, "Bad Request: chat not found") }, 1},
+		{"telegram: bot kicked", func(s *fakecrk.Server) { s.FailDeliveriesWith(1, "Forbidden: bot was kicked from the group chat") }, 1},
+		{"telegram: too many requests", func(s *fakecrk.Server) { s.FailDeliveriesWith(1, "Too Many Requests: retry after 30") }, 1},
+		{"discord: unknown webhook", func(s *fakecrk.Server) { s.FailDeliveriesWith(1, "Discord API error: 404 Unknown Webhook") }, 1},
+		{"telegram: 502", func(s *fakecrk.Server) { s.FailDeliveries(1) }, 3},
+		{"gateway 500", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointNotify, http.StatusInternalServerError, 1) }, 3},
+		{"refused (422)", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointNotify, http.StatusUnprocessableEntity, 1) }, 3},
+		{"telegram: can't parse entities", func(s *fakecrk.Server) {
 			s.FailDeliveriesWith(1, "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 12")
 		}, 3},
 	} {
@@ -222,7 +226,7 @@ func TestRoundStopsForAll(t *testing.T) {
 			}
 			tt.fail(e.crk)
 			e.pass(ok("dtac"))
-			if n := e.crk.Count(crk.EndpointNotify); n != tt.wantSends {
+			if n := e.crk.Count(fakecrk.EndpointNotify); n != tt.wantSends {
 				t.Errorf("%d sends, want %d", n, tt.wantSends)
 			}
 			msgs := e.delivered()

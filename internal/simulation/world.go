@@ -21,8 +21,8 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Bangkok wherever it runs
 
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -100,7 +100,7 @@ type profile struct {
 	maxAttempts                  int
 	pruneMargin                  time.Duration
 	vocab                        string
-	behaviour                    crk.Behaviour
+	behaviour                    fakecrk.Behaviour
 	perDay                       float64
 	maxCall, maxDelay            time.Duration
 	storm                        float64 // how much faults there are, 0–1.5
@@ -149,11 +149,11 @@ func drawProfile(rng *rand.Rand, opts Options) profile {
 	case 4, 5, 6: // pending, then queued, completed later
 		d := time.Duration(5+rng.IntN(175)) * time.Minute
 		p.vocab = fmt.Sprintf(`(b) "pending"→"queued"→"completed" after %s`, d)
-		p.behaviour = crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "queued", ProcessingDoneAfter: d}
+		p.behaviour = fakecrk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "queued", ProcessingDoneAfter: d}
 	default: // pending before and after: ambiguous
 		d := time.Duration(5+rng.IntN(175)) * time.Minute
 		p.vocab = fmt.Sprintf(`(c) "pending"→"pending"→"completed" after %s`, d)
-		p.behaviour = crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending", ProcessingDoneAfter: d}
+		p.behaviour = fakecrk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending", ProcessingDoneAfter: d}
 	}
 	p.behaviour.NoUploadURLOnRepeat = rng.IntN(3) == 0
 	p.behaviour.ReextractStatus = pick(rng, 0, 0, 200, 204)
@@ -179,7 +179,7 @@ type World struct {
 	unskew  int              // passes until the host's clock is corrected
 	t0      time.Time
 
-	crk         *crk.Server
+	crk         *fakecrk.Server
 	src         *source
 	token       string
 	dir         string
@@ -291,9 +291,9 @@ func newWorld(opts Options) (*World, error) {
 	w.stats.Calls = len(calls)
 
 	var err error
-	w.crk, err = crk.Start(crk.Options{
-		Businesses: []crk.Business{{ID: business, Name: "Sim Co", Slug: "sim-co"}},
-		Tokens:     map[string]crk.Token{w.token: {Level: crk.LevelBusiness, BusinessID: business, Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}}},
+	w.crk, err = fakecrk.Start(fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: business, Name: "Sim Co", Slug: "sim-co"}},
+		Tokens:     map[string]fakecrk.Token{w.token: {Level: fakecrk.LevelBusiness, BusinessID: business, Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}}},
 		Now:        w.trueClk.Now, // CRK's own clock is right
 	})
 	if err != nil {
@@ -556,15 +556,15 @@ func (w *World) chaos() (passPlan, error) {
 		w.event("CRK: the next %d upload URLs expire", n)
 	}
 	if rng.Float64() < 0.02*p.storm {
-		w.crk.FailNext(crk.EndpointReextract, 500, 1)
+		w.crk.FailNext(fakecrk.EndpointReextract, 500, 1)
 		w.event("CRK: the next reextract fails with 500 before acting")
 	}
 	if rng.Float64() < 0.02*p.storm {
-		w.crk.FailNextAfter(crk.EndpointReextract, 500, 1)
+		w.crk.FailNextAfter(fakecrk.EndpointReextract, 500, 1)
 		w.event("CRK: the next reextract acts, then answers 500")
 	}
 	if rng.Float64() < 0.01*p.storm {
-		w.crk.DropNext(crk.EndpointReextract, 1)
+		w.crk.DropNext(fakecrk.EndpointReextract, 1)
 		w.event("CRK: the next reextract acts, then drops the connection")
 	}
 	plan.failList = rng.Float64() < p.pListFail
@@ -620,7 +620,7 @@ func (w *World) chaos() (passPlan, error) {
 // unsettled, or an outage.
 func (w *World) drawWeather() {
 	rng, k := w.rng, w.prof.storm
-	f := crk.Faults{Seed: rng.Int64()}
+	f := fakecrk.Faults{Seed: rng.Int64()}
 	var d time.Duration
 	switch x := rng.Float64(); {
 	case x < 0.04*k: // CRK down
@@ -643,7 +643,7 @@ func (w *World) drawWeather() {
 
 // calm begins the quiet day: no faults, no crashes, no clock jumps.
 func (w *World) calm() {
-	w.crk.SetFaults(crk.Faults{})
+	w.crk.SetFaults(fakecrk.Faults{})
 	w.crk.ClearInjections()
 	if w.skew != 0 {
 		w.clk.Advance(-w.skew)

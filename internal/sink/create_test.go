@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -115,7 +115,7 @@ func TestCreateIdempotent(t *testing.T) {
 	if err != nil || withURL.ID != first.ID || withURL.UploadURL == "" {
 		t.Fatalf("repeat after upload: %+v, %v", withURL, err)
 	}
-	srv.SetBehaviour(crk.Behaviour{NoUploadURLOnRepeat: true})
+	srv.SetBehaviour(fakecrk.Behaviour{NoUploadURLOnRepeat: true})
 	noURL, err := c.Create(t.Context(), rec("id-1"))
 	if err != nil || noURL.ID != first.ID || noURL.UploadURL != "" {
 		t.Fatalf("repeat with NoUploadURLOnRepeat: %+v, %v", noURL, err)
@@ -127,10 +127,10 @@ func TestCreateStatus(t *testing.T) {
 	for _, status := range []int{0, 200, 201, 202} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
-			srv.SetBehaviour(crk.Behaviour{CreateStatus: status})
+			srv.SetBehaviour(fakecrk.Behaviour{CreateStatus: status})
 			c := newClient(t, srv.URL(), tokFull, nil)
 			mustCreate(t, c, "cs-1")
-			if n := srv.Count(crk.EndpointCreate); n != 1 {
+			if n := srv.Count(fakecrk.EndpointCreate); n != 1 {
 				t.Fatalf("%d creates", n)
 			}
 		})
@@ -245,7 +245,7 @@ func TestAccountKey(t *testing.T) {
 		{"not-a-business", sink.ErrForbiddenBusiness, 403},
 	} {
 		c := newClient(t, srv.URL(), tokAccount, func(c *sink.Config) { c.BusinessID = tt.business })
-		before := srv.Count(crk.EndpointCreate) + srv.Count(crk.EndpointReextract) + srv.Count(crk.EndpointList)
+		before := srv.Count(fakecrk.EndpointCreate) + srv.Count(fakecrk.EndpointReextract) + srv.Count(fakecrk.EndpointList)
 		_, errCreate := c.Create(t.Context(), rec("acct-2"))
 		_, errReextract := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
 		_, errList := c.List(t.Context(), sink.Query{})
@@ -255,7 +255,7 @@ func TestAccountKey(t *testing.T) {
 				t.Errorf("business %q, %s: %v, want %v", tt.business, name, err, tt.sentinel)
 			}
 		}
-		after := srv.Count(crk.EndpointCreate) + srv.Count(crk.EndpointReextract) + srv.Count(crk.EndpointList)
+		after := srv.Count(fakecrk.EndpointCreate) + srv.Count(fakecrk.EndpointReextract) + srv.Count(fakecrk.EndpointList)
 		if after-before != 4 {
 			t.Errorf("business %q: %d requests for 4 calls: refused calls must not be retried", tt.business, after-before)
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -35,7 +35,7 @@ func TestErrorCodes(t *testing.T) {
 		business  string
 		strip     bool
 		limit     int // the fake's RateLimit
-		call      func(t *testing.T, c *client, srv *crk.Server) error
+		call      func(t *testing.T, c *client, srv *fakecrk.Server) error
 		endpoint  string
 		status    int
 		message   string
@@ -76,7 +76,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			code: "forbidden_business", token: tokAccount, business: bizC, endpoint: "list", status: 403,
-			call: func(t *testing.T, c *client, _ *crk.Server) error {
+			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				_, err := c.List(t.Context(), sink.Query{})
 				return err
 			},
@@ -85,7 +85,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			code: "not_found", token: tokFull, endpoint: "reextract", status: 404,
-			call: func(t *testing.T, c *client, _ *crk.Server) error {
+			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				_, err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
 				return err
 			},
@@ -94,7 +94,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			code: "validation_failed", token: tokFull, endpoint: "create", status: 422,
-			call: func(t *testing.T, c *client, _ *crk.Server) error {
+			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				r := rec("vf-1")
 				r.Direction = "sideways"
 				_, err := c.Create(t.Context(), r)
@@ -105,7 +105,7 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			code: "rate_limited", token: tokFull, limit: 1, endpoint: "whoami", status: 429,
-			call: func(t *testing.T, c *client, _ *crk.Server) error {
+			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				if _, err := c.WhoAmI(t.Context()); err != nil {
 					return fmt.Errorf("the first request should pass: %w", err)
 				}
@@ -116,9 +116,9 @@ func TestErrorCodes(t *testing.T) {
 		},
 		{
 			code: "internal_error", token: tokFull, endpoint: "reextract", status: 500,
-			call: func(t *testing.T, c *client, srv *crk.Server) error {
+			call: func(t *testing.T, c *client, srv *fakecrk.Server) error {
 				cr := mustUpload(t, c, "ie-1", 1000)
-				srv.FailNext(crk.EndpointReextract, http.StatusInternalServerError, 1)
+				srv.FailNext(fakecrk.EndpointReextract, http.StatusInternalServerError, 1)
 				_, err := c.Reextract(t.Context(), cr.ID)
 				return err
 			},
@@ -128,7 +128,7 @@ func TestErrorCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			srv := startFake(t, func(o *crk.Options) { o.RateLimit, o.Burst = tt.limit, 1 })
+			srv := startFake(t, func(o *fakecrk.Options) { o.RateLimit, o.Burst = tt.limit, 1 })
 			c := newClient(t, srv.URL(), tt.token, func(c *sink.Config) {
 				c.BusinessID = tt.business
 				if tt.strip {
@@ -160,13 +160,13 @@ func TestErrorCodes(t *testing.T) {
 	}
 }
 
-func whoami(t *testing.T, c *client, _ *crk.Server) error {
+func whoami(t *testing.T, c *client, _ *fakecrk.Server) error {
 	_, err := c.WhoAmI(t.Context())
 	return err
 }
 
-func create(dataID string) func(t *testing.T, c *client, _ *crk.Server) error {
-	return func(t *testing.T, c *client, _ *crk.Server) error {
+func create(dataID string) func(t *testing.T, c *client, _ *fakecrk.Server) error {
+	return func(t *testing.T, c *client, _ *fakecrk.Server) error {
 		_, err := c.Create(t.Context(), rec(dataID))
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 	"github.com/crkai/syncd/internal/sink"
 )
@@ -56,32 +56,32 @@ func mustLoc(name string) *time.Location {
 // startFake runs the CRK fake with three businesses and the keys above;
 // edit adjusts the options first. The clock is the real one unless edit
 // sets Now.
-func startFake(t *testing.T, edit func(*crk.Options)) *crk.Server {
+func startFake(t *testing.T, edit func(*fakecrk.Options)) *fakecrk.Server {
 	t.Helper()
-	opts := crk.Options{
-		Businesses: []crk.Business{
+	opts := fakecrk.Options{
+		Businesses: []fakecrk.Business{
 			{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"},
 			{ID: bizB, Name: "Acme Support", Slug: "acme-support"},
 			{ID: bizC, Name: "Other Co", Slug: "other-co"},
 		},
-		Tokens: map[string]crk.Token{
-			tokFull:        {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}},
-			tokIngest:      {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}},
-			tokView:        {BusinessID: bizA, Scopes: []string{crk.ScopeViewAll}},
-			tokSelf:        {BusinessID: bizA, Scopes: []string{crk.ScopeViewSelf}, UserID: "u1"},
+		Tokens: map[string]fakecrk.Token{
+			tokFull:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}},
+			tokIngest:      {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}},
+			tokView:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewAll}},
+			tokSelf:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewSelf}, UserID: "u1"},
 			tokNone:        {BusinessID: bizA},
-			tokOff:         {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}, Disabled: true},
-			tokOld:         {BusinessID: bizA, Scopes: []string{crk.ScopeManageCall}, OmitLevel: true},
-			tokAccount:     {Level: crk.LevelAccount, UserID: "u1"},
-			tokAccountView: {Level: crk.LevelAccount, UserID: "u1", Scopes: []string{crk.ScopeViewAll}},
-			tokLonely:      {Level: crk.LevelAccount, UserID: "u3"},
+			tokOff:         {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}, Disabled: true},
+			tokOld:         {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}, OmitLevel: true},
+			tokAccount:     {Level: fakecrk.LevelAccount, UserID: "u1"},
+			tokAccountView: {Level: fakecrk.LevelAccount, UserID: "u1", Scopes: []string{fakecrk.ScopeViewAll}},
+			tokLonely:      {Level: fakecrk.LevelAccount, UserID: "u3"},
 		},
 		Members: map[string][]string{"u1": {bizA, bizB, "gone-business"}, "u2": {bizC}},
 	}
 	if edit != nil {
 		edit(&opts)
 	}
-	s, err := crk.Start(opts)
+	s, err := fakecrk.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ type recorder struct {
 // record serves srv's handler behind a recorder and returns the API base
 // URL to use instead of srv.URL(). Upload URLs the fake hands out then point
 // at the recorder too.
-func record(t *testing.T, srv *crk.Server) (string, *recorder) {
+func record(t *testing.T, srv *fakecrk.Server) (string, *recorder) {
 	t.Helper()
 	rec := &recorder{h: srv.Handler()}
 	ts := httptest.NewServer(rec)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -19,8 +19,8 @@ func TestSharedLimiter(t *testing.T) {
 		calls     = 120
 		workers   = 8
 	)
-	run := func(t *testing.T, limited bool) (*crk.Server, time.Duration, []error) {
-		srv := startFake(t, func(o *crk.Options) { o.RateLimit, o.Burst = perMinute, 20 })
+	run := func(t *testing.T, limited bool) (*fakecrk.Server, time.Duration, []error) {
+		srv := startFake(t, func(o *fakecrk.Options) { o.RateLimit, o.Burst = perMinute, 20 })
 		limiter := sink.NewLimiter(perMinute)
 		clients := make([]*client, 2)
 		for i := range clients {
@@ -55,8 +55,8 @@ func TestSharedLimiter(t *testing.T) {
 		wg.Wait()
 		return srv, time.Since(start), errs
 	}
-	refused := func(srv *crk.Server) int {
-		return srv.Requests(crk.EndpointCreate, 429) + srv.Requests(crk.EndpointWhoami, 429)
+	refused := func(srv *fakecrk.Server) int {
+		return srv.Requests(fakecrk.EndpointCreate, 429) + srv.Requests(fakecrk.EndpointWhoami, 429)
 	}
 
 	t.Run("shared limiter", func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestSharedLimiter(t *testing.T) {
 		if n := refused(srv); n != 0 {
 			t.Errorf("%d answers 429, want none", n)
 		}
-		if n := srv.Count(crk.EndpointCreate) + srv.Count(crk.EndpointWhoami); n != calls {
+		if n := srv.Count(fakecrk.EndpointCreate) + srv.Count(fakecrk.EndpointWhoami); n != calls {
 			t.Errorf("%d requests, want %d", n, calls)
 		}
 		// 120 calls at 100 a second, evenly spaced: at least 1.19 s.

@@ -9,16 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
 // seed adds recordings to business A directly: dataIds, callAt one minute
 // apart from 08:00 Bangkok time, in the order given.
-func seed(srv *crk.Server, dataIDs ...string) {
+func seed(srv *fakecrk.Server, dataIDs ...string) {
 	at := time.Date(2026, 5, 20, 8, 0, 0, 0, bangkok)
 	for i, d := range dataIDs {
-		srv.AddRecording(bizA, crk.Recording{DataID: d, Direction: "in", CallAt: at.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)})
+		srv.AddRecording(bizA, fakecrk.Recording{DataID: d, Direction: "in", CallAt: at.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)})
 	}
 }
 
@@ -88,7 +88,7 @@ func TestList(t *testing.T) {
 // upload and processing.
 func TestListFields(t *testing.T) {
 	srv := startFake(t, nil)
-	srv.SetBehaviour(crk.Behaviour{ProcessingBefore: "uploaded"})
+	srv.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: "uploaded"})
 	c := newClient(t, srv.URL(), tokFull, nil)
 	cr := mustCreate(t, c, "lf-1")
 
@@ -140,7 +140,7 @@ func TestFind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dataID, func(t *testing.T) {
-			before := srv.Count(crk.EndpointList)
+			before := srv.Count(fakecrk.EndpointList)
 			r, err := c.Find(t.Context(), tt.dataID)
 			if err != nil {
 				t.Fatal(err)
@@ -148,7 +148,7 @@ func TestFind(t *testing.T) {
 			if (r != nil) != tt.found || (r != nil && r.DataID != tt.dataID) {
 				t.Fatalf("found %+v", r)
 			}
-			if n := srv.Count(crk.EndpointList) - before; n != tt.lists {
+			if n := srv.Count(fakecrk.EndpointList) - before; n != tt.lists {
 				t.Errorf("%d list requests, want %d", n, tt.lists)
 			}
 		})
@@ -175,7 +175,7 @@ func TestFindSmallPages(t *testing.T) {
 	if err != nil || r == nil || r.DataID != "y-1" {
 		t.Fatalf("find: %+v, %v", r, err)
 	}
-	if n := srv.Count(crk.EndpointList); n != 5 { // 31 in pages of 7
+	if n := srv.Count(fakecrk.EndpointList); n != 5 { // 31 in pages of 7
 		t.Fatalf("%d list requests, want 5", n)
 	}
 }
@@ -227,8 +227,8 @@ func TestFindErrors(t *testing.T) {
 	}
 	// A key that sees its own recordings only may find those.
 	self := newClient(t, srv.URL(), tokSelf, nil)
-	srv.AddRecording(bizA, crk.Recording{DataID: "mine", UserID: "u1", CallAt: "2026-05-20T08:00:00+07:00"})
-	srv.AddRecording(bizA, crk.Recording{DataID: "theirs", UserID: "u2", CallAt: "2026-05-20T08:00:00+07:00"})
+	srv.AddRecording(bizA, fakecrk.Recording{DataID: "mine", UserID: "u1", CallAt: "2026-05-20T08:00:00+07:00"})
+	srv.AddRecording(bizA, fakecrk.Recording{DataID: "theirs", UserID: "u2", CallAt: "2026-05-20T08:00:00+07:00"})
 	if r, err := self.Find(t.Context(), "mine"); err != nil || r == nil {
 		t.Fatalf("find mine: %+v, %v", r, err)
 	}

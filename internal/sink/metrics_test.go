@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -26,7 +26,7 @@ func TestMetrics(t *testing.T) {
 	if _, err := c.WhoAmI(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv.FailNext(crk.EndpointCreate, http.StatusInternalServerError, 1)
+	srv.FailNext(fakecrk.EndpointCreate, http.StatusInternalServerError, 1)
 	cr := mustUpload(t, c, "m-1", 100) // create 500, create 201, upload 200
 	if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 		t.Fatal(err)
@@ -34,11 +34,11 @@ func TestMetrics(t *testing.T) {
 	if _, err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000"); err == nil {
 		t.Fatal("reextract of an unknown id passed")
 	}
-	srv.DropNext(crk.EndpointList, 1)
+	srv.DropNext(fakecrk.EndpointList, 1)
 	if _, err := c.Find(t.Context(), "m-1"); err != nil {
 		t.Fatal(err)
 	}
-	srv.FailNext(crk.EndpointUpload, http.StatusServiceUnavailable, 1)
+	srv.FailNext(fakecrk.EndpointUpload, http.StatusServiceUnavailable, 1)
 	if err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 10).Reader(), 10); err == nil {
 		t.Fatal("injected upload failure passed")
 	}

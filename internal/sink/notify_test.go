@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -26,13 +26,13 @@ const (
 
 // startGateway is the fake with notification keys, a Telegram chat and a
 // Discord webhook in business A.
-func startGateway(t *testing.T) *crk.Server {
+func startGateway(t *testing.T) *fakecrk.Server {
 	t.Helper()
-	return startFake(t, func(o *crk.Options) {
-		o.Tokens[tokNotify] = crk.Token{BusinessID: bizA, Scopes: []string{crk.ScopeManageNotifications}}
-		o.Tokens[tokNotifyView] = crk.Token{BusinessID: bizA, Scopes: []string{crk.ScopeViewNotifications}}
-		o.TelegramChats = []crk.TelegramChat{{BusinessID: bizA, ID: chatRow, ChatID: -100123, Title: "Ops"}}
-		o.DiscordWebhooks = []crk.DiscordWebhook{{BusinessID: bizA, ID: webhookRow, Name: "alerts"}}
+	return startFake(t, func(o *fakecrk.Options) {
+		o.Tokens[tokNotify] = fakecrk.Token{BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageNotifications}}
+		o.Tokens[tokNotifyView] = fakecrk.Token{BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewNotifications}}
+		o.TelegramChats = []fakecrk.TelegramChat{{BusinessID: bizA, ID: chatRow, ChatID: -100123, Title: "Ops"}}
+		o.DiscordWebhooks = []fakecrk.DiscordWebhook{{BusinessID: bizA, ID: webhookRow, Name: "alerts"}}
 	})
 }
 
@@ -111,7 +111,7 @@ func TestNotifyDeliveryFailure(t *testing.T) {
 	if sink.Retryable(err) || sink.Permanent(err) || sink.IsAuth(err) {
 		t.Errorf("a delivery failure is none of the API's error classes: %v", err)
 	}
-	if n := srv.Count(crk.EndpointNotify); n != 1 {
+	if n := srv.Count(fakecrk.EndpointNotify); n != 1 {
 		t.Fatalf("%d sends, want 1: a delivery failure is not retried in the request", n)
 	}
 	if err := c.Notify(t.Context(), n); err != nil {
@@ -156,11 +156,11 @@ func TestNotifyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startGateway(t)
-			srv.FailNext(crk.EndpointNotify, tt.fail, tt.failN)
+			srv.FailNext(fakecrk.EndpointNotify, tt.fail, tt.failN)
 			c := newClient(t, srv.URL(), tt.token, nil)
 			err := c.Notify(t.Context(), tt.n)
 			noSecret(t, "error", errText(err), tokNotify, tokNotifyView)
-			if n := srv.Count(crk.EndpointNotify); n != tt.requests {
+			if n := srv.Count(fakecrk.EndpointNotify); n != tt.requests {
 				t.Errorf("%d requests, want %d", n, tt.requests)
 			}
 			if tt.ok {
@@ -245,7 +245,7 @@ func TestNotifySharesTheLimiter(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "crk notify: waiting for the rate limiter: ") {
 		t.Fatalf("notify: %v", err)
 	}
-	if n := srv.Count(crk.EndpointNotify); n != 0 {
+	if n := srv.Count(fakecrk.EndpointNotify); n != 0 {
 		t.Fatalf("%d sends past the limiter", n)
 	}
 }
@@ -276,7 +276,7 @@ syncd_crk_requests_total{code="404",endpoint="notify"} 1
 // TestDestinations: the answer comes back as it was, whatever its shape,
 // and DestinationHas finds the configured ids in each.
 func TestDestinations(t *testing.T) {
-	for _, b := range []crk.GatewayBehaviour{{}, {FlatDestinations: true}, {NumericIDs: true}, {FlatDestinations: true, NumericIDs: true}} {
+	for _, b := range []fakecrk.GatewayBehaviour{{}, {FlatDestinations: true}, {NumericIDs: true}, {FlatDestinations: true, NumericIDs: true}} {
 		srv := startGateway(t)
 		srv.SetGatewayBehaviour(b)
 		for _, tok := range []string{tokNotify, tokNotifyView} {
@@ -298,12 +298,12 @@ func TestDestinations(t *testing.T) {
 	if _, err := c.Destinations(t.Context()); !errors.Is(err, sink.ErrInsufficientScope) {
 		t.Fatalf("without a notification scope: %v", err)
 	}
-	srv.FailNext(crk.EndpointDestinations, 503, 1)
+	srv.FailNext(fakecrk.EndpointDestinations, 503, 1)
 	n := newClient(t, srv.URL(), tokNotify, nil)
 	if _, err := n.Destinations(t.Context()); err != nil {
 		t.Fatalf("a read is retried after a 503: %v", err)
 	}
-	if got := srv.Count(crk.EndpointDestinations); got != 3 {
+	if got := srv.Count(fakecrk.EndpointDestinations); got != 3 {
 		t.Errorf("%d destination reads, want 3", got)
 	}
 }

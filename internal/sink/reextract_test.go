@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -14,14 +14,14 @@ func TestReextractAccepted(t *testing.T) {
 	for _, status := range []int{0, 200, 202, 204} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
-			srv.SetBehaviour(crk.Behaviour{ReextractStatus: status})
+			srv.SetBehaviour(fakecrk.Behaviour{ReextractStatus: status})
 			c := newClient(t, srv.URL(), tokFull, nil)
 			cr := mustUpload(t, c, "ra-1", 2000)
 			if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := srv.Recording(bizA, "ra-1"); got.Reextracts != 1 || srv.Count(crk.EndpointReextract) != 1 {
-				t.Fatalf("%d reextracts acted on, %d requests", got.Reextracts, srv.Count(crk.EndpointReextract))
+			if got, _ := srv.Recording(bizA, "ra-1"); got.Reextracts != 1 || srv.Count(fakecrk.EndpointReextract) != 1 {
+				t.Fatalf("%d reextracts acted on, %d requests", got.Reextracts, srv.Count(fakecrk.EndpointReextract))
 			}
 		})
 	}
@@ -47,7 +47,7 @@ func TestReextractRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startFake(t, nil)
-			srv.SetBehaviour(crk.Behaviour{ReextractNoAudio: tt.noAudio})
+			srv.SetBehaviour(fakecrk.Behaviour{ReextractNoAudio: tt.noAudio})
 			c := newClient(t, srv.URL(), tokFull, nil)
 			id := mustCreate(t, c, "rr-1").ID
 			if tt.unknown {
@@ -62,7 +62,7 @@ func TestReextractRefused(t *testing.T) {
 			if !sink.Permanent(err) || sink.Retryable(err) || sink.IsAuth(err) {
 				t.Errorf("%v: permanent %v, retryable %v, auth %v", err, sink.Permanent(err), sink.Retryable(err), sink.IsAuth(err))
 			}
-			if n := srv.Count(crk.EndpointReextract); n != 1 {
+			if n := srv.Count(fakecrk.EndpointReextract); n != 1 {
 				t.Errorf("%d reextract requests, want 1", n)
 			}
 			if got, _ := srv.Recording(bizA, "rr-1"); got.Reextracts != 0 {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -20,7 +20,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, nil)
 	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = 0 }) // the default cap: 2 min
-	srv.FailNext(crk.EndpointCreate, http.StatusTooManyRequests, 1)
+	srv.FailNext(fakecrk.EndpointCreate, http.StatusTooManyRequests, 1)
 	start := time.Now()
 	if _, err := c.Create(t.Context(), rec("ra-1")); err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("retried after %v, before the Retry-After of 1s", took)
 	}
-	if n := srv.Count(crk.EndpointCreate); n != 2 {
+	if n := srv.Count(fakecrk.EndpointCreate); n != 2 {
 		t.Errorf("%d creates, want 2", n)
 	}
 }
@@ -38,7 +38,7 @@ func TestRetryAfterCapped(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, nil)
 	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = 40 * time.Millisecond })
-	srv.FailNext(crk.EndpointWhoami, http.StatusTooManyRequests, 2)
+	srv.FailNext(fakecrk.EndpointWhoami, http.StatusTooManyRequests, 2)
 	start := time.Now()
 	if _, err := c.WhoAmI(t.Context()); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestRetryAfterCapped(t *testing.T) {
 	if took < 80*time.Millisecond || took >= 900*time.Millisecond {
 		t.Errorf("two 429s took %v, want 2 × the cap of 40ms (not the server's 1s)", took)
 	}
-	if n := srv.Count(crk.EndpointWhoami); n != 3 {
+	if n := srv.Count(fakecrk.EndpointWhoami); n != 3 {
 		t.Errorf("%d whoami requests, want 3", n)
 	}
 }
@@ -90,10 +90,10 @@ func TestRetryAfterForms(t *testing.T) {
 // TestRetryServerErrors: 5xx answers are retried for the idempotent calls,
 // as many times as Retry.Attempts allows in all.
 func TestRetryServerErrors(t *testing.T) {
-	calls := map[crk.Endpoint]func(t *testing.T, c *client) error{
-		crk.EndpointWhoami: func(t *testing.T, c *client) error { return whoami(t, c, nil) },
-		crk.EndpointCreate: func(t *testing.T, c *client) error { return create("se-1")(t, c, nil) },
-		crk.EndpointList: func(t *testing.T, c *client) error {
+	calls := map[fakecrk.Endpoint]func(t *testing.T, c *client) error{
+		fakecrk.EndpointWhoami: func(t *testing.T, c *client) error { return whoami(t, c, nil) },
+		fakecrk.EndpointCreate: func(t *testing.T, c *client) error { return create("se-1")(t, c, nil) },
+		fakecrk.EndpointList: func(t *testing.T, c *client) error {
 			_, err := c.List(t.Context(), sink.Query{})
 			return err
 		},
@@ -134,34 +134,34 @@ func TestRetryDroppedConnection(t *testing.T) {
 	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) {
 		c.HTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	})
-	srv.DropNext(crk.EndpointCreate, 1)
+	srv.DropNext(fakecrk.EndpointCreate, 1)
 	cr, err := c.Create(t.Context(), rec("dc-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := srv.Recordings()
-	if len(got) != 1 || got[0].ID != cr.ID || got[0].Creates != 2 || srv.Count(crk.EndpointCreate) != 2 {
-		t.Fatalf("after a dropped create: %d creates, recordings %+v", srv.Count(crk.EndpointCreate), got)
+	if len(got) != 1 || got[0].ID != cr.ID || got[0].Creates != 2 || srv.Count(fakecrk.EndpointCreate) != 2 {
+		t.Fatalf("after a dropped create: %d creates, recordings %+v", srv.Count(fakecrk.EndpointCreate), got)
 	}
-	srv.DropNext(crk.EndpointWhoami, 1)
-	srv.DropNext(crk.EndpointList, 2)
+	srv.DropNext(fakecrk.EndpointWhoami, 1)
+	srv.DropNext(fakecrk.EndpointList, 2)
 	if _, err := c.WhoAmI(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.List(t.Context(), sink.Query{}); err != nil {
 		t.Fatal(err)
 	}
-	if w, l := srv.Count(crk.EndpointWhoami), srv.Count(crk.EndpointList); w != 2 || l != 3 {
+	if w, l := srv.Count(fakecrk.EndpointWhoami), srv.Count(fakecrk.EndpointList); w != 2 || l != 3 {
 		t.Fatalf("%d whoami, %d list requests, want 2 and 3", w, l)
 	}
 	// Dropped every time: a NetError after Retry.Attempts.
-	srv.DropNext(crk.EndpointWhoami, 10)
+	srv.DropNext(fakecrk.EndpointWhoami, 10)
 	_, err = c.WhoAmI(t.Context())
 	var ne *sink.NetError
 	if !errors.As(err, &ne) || !ne.Sent || ne.Timeout() || !sink.Retryable(err) || sink.Permanent(err) {
 		t.Fatalf("dropped whoami: %v", err)
 	}
-	if n := srv.Count(crk.EndpointWhoami); n != 6 {
+	if n := srv.Count(fakecrk.EndpointWhoami); n != 6 {
 		t.Fatalf("%d whoami requests, want 2 + 4", n)
 	}
 }
@@ -172,12 +172,12 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
 			c := newClient(t, srv.URL(), tokFull, nil)
-			srv.FailNext(crk.EndpointCreate, status, 1)
+			srv.FailNext(fakecrk.EndpointCreate, status, 1)
 			_, err := c.Create(t.Context(), rec("ce-1"))
 			if ae := apiError(t, err); ae.Status != status || sink.Retryable(err) {
 				t.Fatalf("%v", err)
 			}
-			if n := srv.Count(crk.EndpointCreate); n != 1 {
+			if n := srv.Count(fakecrk.EndpointCreate); n != 1 {
 				t.Fatalf("%d creates, want 1", n)
 			}
 		})
@@ -203,19 +203,19 @@ func failFirstDial() func(ctx context.Context, network, addr string) (net.Conn, 
 func TestReextractRetries(t *testing.T) {
 	tests := []struct {
 		name       string
-		inject     func(srv *crk.Server)
+		inject     func(srv *fakecrk.Server)
 		edit       func(*sink.Config)
 		ok         bool
 		requests   int // reextract requests at the fake
 		reextracts int // the ones the fake acted on
 	}{
-		{"500", func(s *crk.Server) { s.FailNext(crk.EndpointReextract, 500, 1) }, nil, false, 1, 0},
-		{"503", func(s *crk.Server) { s.FailNext(crk.EndpointReextract, 503, 1) }, nil, false, 1, 0},
-		{"dropped after the work", func(s *crk.Server) { s.DropNext(crk.EndpointReextract, 1) }, nil, false, 1, 1},
-		{"timeout", func(s *crk.Server) { s.SetFaults(crk.Faults{Latency: time.Second}) },
+		{"500", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointReextract, 500, 1) }, nil, false, 1, 0},
+		{"503", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointReextract, 503, 1) }, nil, false, 1, 0},
+		{"dropped after the work", func(s *fakecrk.Server) { s.DropNext(fakecrk.EndpointReextract, 1) }, nil, false, 1, 1},
+		{"timeout", func(s *fakecrk.Server) { s.SetFaults(fakecrk.Faults{Latency: time.Second}) },
 			func(c *sink.Config) { c.Timeout = 50 * time.Millisecond }, false, 1, 0},
-		{"429", func(s *crk.Server) { s.FailNext(crk.EndpointReextract, 429, 2) }, nil, true, 3, 1},
-		{"refused dial", func(*crk.Server) {}, func(c *sink.Config) {
+		{"429", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointReextract, 429, 2) }, nil, true, 3, 1},
+		{"refused dial", func(*fakecrk.Server) {}, func(c *sink.Config) {
 			c.HTTP = &http.Client{Transport: &http.Transport{DialContext: failFirstDial()}}
 		}, true, 1, 1},
 	}
@@ -230,7 +230,7 @@ func TestReextractRetries(t *testing.T) {
 				t.Fatalf("reextract: %v, want ok=%v", err, tt.ok)
 			}
 			got, _ := srv.Recording(bizA, "rx-1")
-			if n := srv.Count(crk.EndpointReextract); n != tt.requests || got.Reextracts != tt.reextracts {
+			if n := srv.Count(fakecrk.EndpointReextract); n != tt.requests || got.Reextracts != tt.reextracts {
 				t.Fatalf("%d requests, %d acted on; want %d and %d", n, got.Reextracts, tt.requests, tt.reextracts)
 			}
 		})
@@ -241,7 +241,7 @@ func TestReextractRetries(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	srv := startFake(t, nil)
 	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Timeout = 50 * time.Millisecond; c.Retry.Attempts = 2 })
-	srv.SetFaults(crk.Faults{Latency: 5 * time.Second})
+	srv.SetFaults(fakecrk.Faults{Latency: 5 * time.Second})
 	start := time.Now()
 	_, err := c.WhoAmI(t.Context())
 	took := time.Since(start)
@@ -252,7 +252,7 @@ func TestTimeout(t *testing.T) {
 	if took >= 2*time.Second {
 		t.Errorf("took %v", took)
 	}
-	if n := srv.Count(crk.EndpointWhoami); n != 2 {
+	if n := srv.Count(fakecrk.EndpointWhoami); n != 2 {
 		t.Errorf("%d whoami requests, want 2 (whoami is retried)", n)
 	}
 }
@@ -261,7 +261,7 @@ func TestTimeout(t *testing.T) {
 func TestContextEndsRetryWait(t *testing.T) {
 	srv := startFake(t, nil)
 	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = time.Minute })
-	srv.FailNext(crk.EndpointCreate, http.StatusTooManyRequests, 1)
+	srv.FailNext(fakecrk.EndpointCreate, http.StatusTooManyRequests, 1)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -273,7 +273,7 @@ func TestContextEndsRetryWait(t *testing.T) {
 	if took := time.Since(start); took >= 900*time.Millisecond {
 		t.Errorf("took %v: the wait did not end with the context", took)
 	}
-	if n := srv.Count(crk.EndpointCreate); n != 1 {
+	if n := srv.Count(fakecrk.EndpointCreate); n != 1 {
 		t.Errorf("%d creates, want 1", n)
 	}
 }
@@ -296,7 +296,7 @@ func TestLimiterWaitEndsWithContext(t *testing.T) {
 	if took := time.Since(start); took >= time.Second {
 		t.Errorf("took %v", took)
 	}
-	if n := srv.Count(crk.EndpointWhoami); n != 1 {
+	if n := srv.Count(fakecrk.EndpointWhoami); n != 1 {
 		t.Errorf("%d whoami requests, want 1", n)
 	}
 }

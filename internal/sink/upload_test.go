@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -44,7 +44,7 @@ func TestUploadStreams(t *testing.T) {
 		{"empty of unknown size", 0, -1},
 	}
 	srv := startFake(t, nil)
-	srv.SetBehaviour(crk.Behaviour{AllowChunked: true}) // the sink streams what it is given; the syncer spools
+	srv.SetBehaviour(fakecrk.Behaviour{AllowChunked: true}) // the sink streams what it is given; the syncer spools
 	base, rc := record(t, srv)
 	c := newClient(t, base, tokFull, nil)
 	for i, tt := range tests {
@@ -96,7 +96,7 @@ func TestUploadStreams(t *testing.T) {
 func TestUploadErrors(t *testing.T) {
 	tests := []struct {
 		name        string
-		inject      func(srv *crk.Server)
+		inject      func(srv *fakecrk.Server)
 		contentType string
 		size        int64 // -1: sent chunked
 		status      int
@@ -105,19 +105,19 @@ func TestUploadErrors(t *testing.T) {
 		rejected    bool
 		retryable   bool
 	}{
-		{name: "content length required", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{ChunkedStatus: 411}) },
+		{name: "content length required", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{ChunkedStatus: 411}) },
 			size: -1, status: 411, code: "MissingContentLength", rejected: true},
-		{name: "expired", inject: func(s *crk.Server) { s.ExpireNextUploads(1) },
+		{name: "expired", inject: func(s *fakecrk.Server) { s.ExpireNextUploads(1) },
 			status: 403, code: "AccessDenied", expired: true, retryable: true},
 		{name: "wrong content type", contentType: "audio/mpeg",
 			status: 403, code: "SignatureDoesNotMatch", rejected: true},
-		{name: "too large", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{MaxUploadSize: 100}) },
+		{name: "too large", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{MaxUploadSize: 100}) },
 			status: 400, code: "EntityTooLarge", rejected: true},
-		{name: "too large, chunked", inject: func(s *crk.Server) { s.SetBehaviour(crk.Behaviour{MaxUploadSize: 100, AllowChunked: true}) },
+		{name: "too large, chunked", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{MaxUploadSize: 100, AllowChunked: true}) },
 			size: -1, status: 400, code: "EntityTooLarge", rejected: true},
-		{name: "storage fault", inject: func(s *crk.Server) { s.FailNext(crk.EndpointUpload, 500, 1) },
+		{name: "storage fault", inject: func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointUpload, 500, 1) },
 			status: 500, code: "InternalError", retryable: true},
-		{name: "storage busy", inject: func(s *crk.Server) { s.FailNext(crk.EndpointUpload, 503, 1) },
+		{name: "storage busy", inject: func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointUpload, 503, 1) },
 			status: 503, code: "SlowDown", retryable: true},
 	}
 	for _, tt := range tests {
@@ -156,7 +156,7 @@ func TestUploadErrors(t *testing.T) {
 			if sink.Permanent(err) || sink.IsAuth(err) {
 				t.Errorf("an upload error counted as an API refusal: %v", err)
 			}
-			if n := srv.Count(crk.EndpointUpload); n != 1 {
+			if n := srv.Count(fakecrk.EndpointUpload); n != 1 {
 				t.Errorf("%d uploads, want 1: a stream is not replayed", n)
 			}
 			if got, _ := srv.Recording(bizA, "ue-1"); got.HasAudio {
@@ -170,8 +170,8 @@ func TestUploadErrors(t *testing.T) {
 // is expired; creating again gives one that works.
 func TestUploadURLExpires(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC))
-	srv := startFake(t, func(o *crk.Options) { o.Now = clk.Now })
-	srv.SetFaults(crk.Faults{URLExpiry: time.Minute})
+	srv := startFake(t, func(o *fakecrk.Options) { o.Now = clk.Now })
+	srv.SetFaults(fakecrk.Faults{URLExpiry: time.Minute})
 	c := newClient(t, srv.URL(), tokFull, nil)
 
 	cr := mustCreate(t, c, "exp-1")
@@ -221,13 +221,13 @@ func TestUploadNetworkErrors(t *testing.T) {
 		}
 	})
 	t.Run("dropped", func(t *testing.T) {
-		srv.DropNext(crk.EndpointUpload, 1)
+		srv.DropNext(fakecrk.EndpointUpload, 1)
 		err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 10).Reader(), 10)
 		var ne *sink.NetError
 		if !errors.As(err, &ne) || !ne.Sent || !sink.Retryable(err) {
 			t.Fatalf("upload: %v", err)
 		}
-		if n := srv.Count(crk.EndpointUpload); n != 1 {
+		if n := srv.Count(fakecrk.EndpointUpload); n != 1 {
 			t.Errorf("%d uploads, want 1", n)
 		}
 	})
@@ -324,8 +324,8 @@ func TestUploadStall(t *testing.T) {
 	})
 	t.Run("storage does not answer", func(t *testing.T) {
 		cr := mustCreate(t, c, "st-2")
-		srv.SetFaults(crk.Faults{Latency: 10 * time.Second})
-		defer srv.SetFaults(crk.Faults{})
+		srv.SetFaults(fakecrk.Faults{Latency: 10 * time.Second})
+		defer srv.SetFaults(fakecrk.Faults{})
 		err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 10).Reader(), 10)
 		if err == nil || !strings.Contains(err.Error(), "no progress") {
 			t.Fatalf("upload: %v", err)

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -206,7 +206,7 @@ func TestAuthorizeUnknownLevel(t *testing.T) {
 
 // TestWhoAmIErrors: whoami of a key that does not work says why, typed.
 func TestWhoAmIErrors(t *testing.T) {
-	srv := startFake(t, func(o *crk.Options) {})
+	srv := startFake(t, func(o *fakecrk.Options) {})
 	for _, tt := range []struct {
 		token    string
 		sentinel error
@@ -220,7 +220,7 @@ func TestWhoAmIErrors(t *testing.T) {
 			t.Errorf("whoami: %v, want %v", err, tt.sentinel)
 		}
 	}
-	if n := srv.Count(crk.EndpointWhoami); n != 2 {
+	if n := srv.Count(fakecrk.EndpointWhoami); n != 2 {
 		t.Errorf("%d whoami requests, want 2 (a 401 is not retried)", n)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors/connectortest"
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/spool"
 )
@@ -45,14 +45,14 @@ func backlog(e *env, n int, size int64) []string {
 }
 
 // apiRequests counts the CRK API requests the fake saw (storage aside).
-func apiRequests(s *crk.Server) int {
-	return s.Count(crk.EndpointCreate) + s.Count(crk.EndpointReextract) + s.Count(crk.EndpointList) + s.Count(crk.EndpointWhoami)
+func apiRequests(s *fakecrk.Server) int {
+	return s.Count(fakecrk.EndpointCreate) + s.Count(fakecrk.EndpointReextract) + s.Count(fakecrk.EndpointList) + s.Count(fakecrk.EndpointWhoami)
 }
 
 // refused counts the fake's 429 answers.
-func refused(s *crk.Server) int {
+func refused(s *fakecrk.Server) int {
 	n := 0
-	for _, ep := range []crk.Endpoint{crk.EndpointCreate, crk.EndpointReextract, crk.EndpointList, crk.EndpointWhoami} {
+	for _, ep := range []fakecrk.Endpoint{fakecrk.EndpointCreate, fakecrk.EndpointReextract, fakecrk.EndpointList, fakecrk.EndpointWhoami} {
 		n += s.Requests(ep, http.StatusTooManyRequests)
 	}
 	return n
@@ -70,7 +70,7 @@ func BenchmarkRateLimitUtilisation(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		e := newEnvWith(b, Config{Concurrency: 4}, envOptions{
-			crk:       func(o *crk.Options) { o.RateLimit = perMinute },
+			crk:       func(o *fakecrk.Options) { o.RateLimit = perMinute },
 			sink:      func(c *sink.Config) { c.Limiter = sink.NewLimiter(perMinute) },
 			transport: productionTransport(4),
 		})
@@ -309,7 +309,7 @@ func BenchmarkUnknownLength(b *testing.B) {
 		b.StopTimer()
 		pass := func(unknown bool) time.Duration {
 			e := newEnvWith(b, Config{Concurrency: 4, Spool: spool.New(b.TempDir(), 0)}, envOptions{transport: productionTransport(4)})
-			e.crk.SetBehaviour(crk.Behaviour{})
+			e.crk.SetBehaviour(fakecrk.Behaviour{})
 			for i := range n {
 				id := fmt.Sprintf("u%02d", i)
 				e.conn.add(id, e.clock.Now().Add(-time.Hour+time.Duration(i)*time.Second), size, connectortest.Ready)

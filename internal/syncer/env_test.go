@@ -14,9 +14,9 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
-	"github.com/crkai/syncd/internal/fake/crk"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
@@ -128,7 +128,7 @@ const testToken = "crk_test_business_key"
 // env is a CRK fake, a sink client, a state file, a memConn and a syncer.
 type env struct {
 	t     testing.TB
-	crk   *crk.Server
+	crk   *fakecrk.Server
 	sink  *sink.Client
 	conn  *memConn
 	clock *fakeclock.Clock
@@ -147,22 +147,22 @@ func newEnv(t *testing.T, cfg Config) *env {
 
 // envOptions adjust an env before it starts (benchmarks).
 type envOptions struct {
-	crk       func(*crk.Options)    // the fake's options
-	sink      func(*sink.Config)    // the client's configuration
-	transport func(*http.Transport) // the HTTP transport under cutTransport
+	crk       func(*fakecrk.Options) // the fake's options
+	sink      func(*sink.Config)     // the client's configuration
+	transport func(*http.Transport)  // the HTTP transport under cutTransport
 }
 
 func newEnvWith(t testing.TB, cfg Config, o envOptions) *env {
 	t.Helper()
-	opts := crk.Options{
-		Businesses: []crk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme-sales"}},
-		Tokens: map[string]crk.Token{testToken: {Level: crk.LevelBusiness, BusinessID: "b1",
-			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewAll}}},
+	opts := fakecrk.Options{
+		Businesses: []fakecrk.Business{{ID: "b1", Name: "Acme Sales", Slug: "acme-sales"}},
+		Tokens: map[string]fakecrk.Token{testToken: {Level: fakecrk.LevelBusiness, BusinessID: "b1",
+			Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}}},
 	}
 	if o.crk != nil {
 		o.crk(&opts)
 	}
-	srv, err := crk.Start(opts)
+	srv, err := fakecrk.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

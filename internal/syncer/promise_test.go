@@ -12,7 +12,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/spool"
 	"github.com/crkai/syncd/internal/state"
 )
@@ -29,7 +29,7 @@ func TestFirstPassCrashAfterCreateIsDelivered(t *testing.T) {
 		for cut := 2; cut <= 3; cut++ { // the first's upload, or the look at its status
 			t.Run(fmt.Sprintf("%s→%s/cut%d", vocab[0], vocab[1], cut), func(t *testing.T) {
 				e := newEnv(t, Config{Concurrency: 1})
-				e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: vocab[0], ProcessingAfter: vocab[1]})
+				e.crk.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: vocab[0], ProcessingAfter: vocab[1]})
 				ids := addN(e, 3, 2000)
 				ctx, cancel := context.WithCancel(t.Context())
 				e.transport.arm(cut, false, cancel)
@@ -52,16 +52,16 @@ func TestFirstPassCrashAfterCreateIsDelivered(t *testing.T) {
 // found recordings with an undocumented status and took them as done.
 func TestFirstPassTakesOnlyProofAsDone(t *testing.T) {
 	e := newEnv(t, Config{Concurrency: 1, VerifyAttempts: 2})
-	e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
+	e.crk.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
 	ids := addN(e, 2, 100)
 	at := e.clock.Now().Add(-time.Hour).In(bangkok).Format(time.RFC3339)
 	// CRK holds both with audio, status "pending": one was processed, one
 	// was not; nothing tells them apart.
-	e.crk.AddRecording("b1", crk.Recording{DataID: "mem-" + ids[0], CallAt: at, HasAudio: true, ProcessingStatus: "pending", Reextracts: 1})
-	e.crk.AddRecording("b1", crk.Recording{DataID: "mem-" + ids[1], CallAt: at, HasAudio: true, ProcessingStatus: "pending"})
+	e.crk.AddRecording("b1", fakecrk.Recording{DataID: "mem-" + ids[0], CallAt: at, HasAudio: true, ProcessingStatus: "pending", Reextracts: 1})
+	e.crk.AddRecording("b1", fakecrk.Recording{DataID: "mem-" + ids[1], CallAt: at, HasAudio: true, ProcessingStatus: "pending"})
 	res := e.pass()
-	if res.Synced != 0 || e.crk.Count(crk.EndpointReextract) != 0 {
-		t.Fatalf("first pass %+v, %d reextracts: want nothing sent", res, e.crk.Count(crk.EndpointReextract))
+	if res.Synced != 0 || e.crk.Count(fakecrk.EndpointReextract) != 0 {
+		t.Fatalf("first pass %+v, %d reextracts: want nothing sent", res, e.crk.Count(fakecrk.EndpointReextract))
 	}
 	for range 3 {
 		e.clock.Advance(5 * time.Minute)
@@ -73,7 +73,7 @@ func TestFirstPassTakesOnlyProofAsDone(t *testing.T) {
 			t.Errorf("%s: %+v, want quarantined for want of proof", id, r)
 		}
 	}
-	if n := e.crk.Count(crk.EndpointReextract); n != 0 {
+	if n := e.crk.Count(fakecrk.EndpointReextract); n != 0 {
 		t.Fatalf("%d reextracts sent on syncd's own decision", n)
 	}
 }
@@ -154,13 +154,13 @@ func TestFirstPassSendsNothingUntilCRKCanBeAsked(t *testing.T) {
 	if err := os.Remove(e.path); err != nil {
 		t.Fatal(err)
 	}
-	e.open()                                 // a lost state file
-	e.crk.FailNext(crk.EndpointList, 503, 6) // every attempt of the sink
+	e.open()                                     // a lost state file
+	e.crk.FailNext(fakecrk.EndpointList, 503, 6) // every attempt of the sink
 	e.clock.Advance(5 * time.Minute)
 	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil || !strings.Contains(err.Error(), "until CRK says whether it holds them") {
 		t.Fatalf("pass with CRK's listing down: %v", err)
 	}
-	if n := e.crk.Count(crk.EndpointCreate); n != 4 {
+	if n := e.crk.Count(fakecrk.EndpointCreate); n != 4 {
 		t.Fatalf("%d creates, want none beyond the first pass's 4", n)
 	}
 	e.clock.Advance(5 * time.Minute)
@@ -174,9 +174,9 @@ func TestFirstPassSendsNothingUntilCRKCanBeAsked(t *testing.T) {
 func TestRetryOfUnverifiableAsksCRKFirst(t *testing.T) {
 	e := newEnv(t, Config{PassTries: 1, Concurrency: 1})
 	ids := addN(e, 2, 100)
-	e.crk.DropNext(crk.EndpointReextract, 1) // CRK acted; the answer is lost
+	e.crk.DropNext(fakecrk.EndpointReextract, 1) // CRK acted; the answer is lost
 	e.pass()
-	e.crk.FailNextError(crk.EndpointList, 403, "insufficient_scope", 1) // the token cannot read recordings
+	e.crk.FailNextError(fakecrk.EndpointList, 403, "insufficient_scope", 1) // the token cannot read recordings
 	e.clock.Advance(5 * time.Minute)
 	e.pass()
 	r, _, _ := e.store.Get(t.Context(), "mem", ids[0])
@@ -199,24 +199,24 @@ func TestCRKDownStopsThePassEarly(t *testing.T) {
 	e := newEnv(t, Config{Concurrency: 1, BreakAfter: 3})
 	e.pass() // not a first pass: no reconciliation
 	ids := addN(e, 20, 100)
-	e.crk.SetFaults(crk.Faults{P500: 1})
+	e.crk.SetFaults(fakecrk.Faults{P500: 1})
 	_, err := e.sy.Run(t.Context(), e.conn, nil)
 	if !errors.Is(err, errCRKDown) {
 		t.Fatalf("pass with CRK down: %v", err)
 	}
 	// The one already waiting for a worker when the third failed starts too.
-	if n := e.crk.Count(crk.EndpointCreate); n > (3+1)*6 {
+	if n := e.crk.Count(fakecrk.EndpointCreate); n > (3+1)*6 {
 		t.Fatalf("%d create requests, want at most 4 recordings × 6 attempts", n)
 	}
-	before := e.crk.Count(crk.EndpointCreate)
+	before := e.crk.Count(fakecrk.EndpointCreate)
 	e.clock.Advance(5 * time.Minute)
 	if _, err := e.sy.Run(t.Context(), e.conn, nil); !errors.Is(err, errCRKDown) {
 		t.Fatalf("second pass: %v", err)
 	}
-	if n := e.crk.Count(crk.EndpointCreate); n != before {
+	if n := e.crk.Count(fakecrk.EndpointCreate); n != before {
 		t.Fatalf("the pass after a breaker sent %d creates before CRK answered its probe", n-before)
 	}
-	e.crk.SetFaults(crk.Faults{})
+	e.crk.SetFaults(fakecrk.Faults{})
 	e.clock.Advance(5 * time.Minute)
 	e.pass()
 	e.checkAllOnce(ids...)
@@ -260,7 +260,7 @@ func TestRefusedLogInBacksOff(t *testing.T) {
 func TestUnknownLengthAudioIsSpooled(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, Config{Spool: spool.New(dir, 4096)})
-	e.crk.SetBehaviour(crk.Behaviour{})
+	e.crk.SetBehaviour(fakecrk.Behaviour{})
 	ids := addN(e, 3, 10_000)
 	for _, id := range ids[:2] {
 		e.conn.set(id, func(m *memRec) { m.unknownSize = true })
@@ -366,7 +366,7 @@ func TestRetriedRecordWithoutACallTime(t *testing.T) {
 // take the retry as leave to ask again.
 func TestRetryAllowsOneRequest(t *testing.T) {
 	e := newEnv(t, Config{PassTries: 1, Concurrency: 1, VerifyAttempts: 2})
-	e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
+	e.crk.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: "pending", ProcessingAfter: "pending"})
 	ids := addN(e, 2, 100)
 	e.conn.set(ids[0], func(m *memRec) { m.state = connectortest.Gone })
 	e.pass() // ids[0] quarantined as gone; ids[1] teaches the vocabulary
@@ -374,7 +374,7 @@ func TestRetryAllowsOneRequest(t *testing.T) {
 	if n, _ := e.store.RetryQuarantined(t.Context(), state.Selection{DataID: "mem-" + ids[0]}); n != 1 {
 		t.Fatal("nothing retried")
 	}
-	e.crk.FailNextAfter(crk.EndpointReextract, 500, 1) // CRK acts, then answers 500
+	e.crk.FailNextAfter(fakecrk.EndpointReextract, 500, 1) // CRK acts, then answers 500
 	for range 4 {
 		e.clock.Advance(5 * time.Minute)
 		e.pass()
@@ -397,7 +397,7 @@ func TestLastSuccessNeedsCRK(t *testing.T) {
 		t.Fatal("no last success after a clean empty pass")
 	}
 	e.clock.Advance(5 * time.Minute)
-	e.crk.FailNextError(crk.EndpointList, 401, "invalid_token", 1)
+	e.crk.FailNextError(fakecrk.EndpointList, 401, "invalid_token", 1)
 	if _, err := e.sy.Run(t.Context(), e.conn, nil); err == nil || !strings.Contains(err.Error(), "CRK did not answer") {
 		t.Fatalf("pass with a refused token: %v", err)
 	}

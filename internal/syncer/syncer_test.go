@@ -11,7 +11,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
-	"github.com/crkai/syncd/internal/fake/crk"
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -46,11 +46,11 @@ func TestPassSyncsEveryRecordingOnce(t *testing.T) {
 	}
 
 	// A second pass sends nothing.
-	creates := e.crk.Count(crk.EndpointCreate)
+	creates := e.crk.Count(fakecrk.EndpointCreate)
 	e.clock.Advance(5 * time.Minute)
 	res = e.pass()
-	if res.New != 0 || res.Synced != 0 || e.crk.Count(crk.EndpointCreate) != creates {
-		t.Fatalf("second pass sent again: %+v, creates %d → %d", res, creates, e.crk.Count(crk.EndpointCreate))
+	if res.New != 0 || res.Synced != 0 || e.crk.Count(fakecrk.EndpointCreate) != creates {
+		t.Fatalf("second pass sent again: %+v, creates %d → %d", res, creates, e.crk.Count(fakecrk.EndpointCreate))
 	}
 	sum, _ := e.store.Summary(t.Context(), "mem")
 	if sum.Done != 20 || sum.Pending != 0 || !sum.Cursor.Equal(e.clock.Now()) {
@@ -153,12 +153,12 @@ func TestSourceFailureStopsThePass(t *testing.T) {
 func TestRevokedTokenStopsThePass(t *testing.T) {
 	e := newEnv(t, Config{Concurrency: 1})
 	addN(e, 5, 100)
-	e.crk.FailNextError(crk.EndpointCreate, 401, "token_disabled", 1)
+	e.crk.FailNextError(fakecrk.EndpointCreate, 401, "token_disabled", 1)
 	_, err := e.sy.Run(t.Context(), e.conn, nil)
 	if err == nil || !strings.Contains(err.Error(), "token_disabled") {
 		t.Fatalf("Run = %v, want the pass stopped on token_disabled", err)
 	}
-	if n := e.crk.Count(crk.EndpointCreate); n != 1 {
+	if n := e.crk.Count(fakecrk.EndpointCreate); n != 1 {
 		t.Fatalf("%d creates after the token failed, want the pass to stop at the first", n)
 	}
 }
@@ -168,7 +168,7 @@ func TestRevokedTokenStopsThePass(t *testing.T) {
 func TestChaos(t *testing.T) {
 	e := newEnv(t, Config{Concurrency: 4, MaxAttempts: 50})
 	ids := addN(e, 40, 8<<10)
-	e.crk.SetFaults(crk.Faults{P500: 0.2, P429: 0.1, PDrop: 0.05, Seed: 7})
+	e.crk.SetFaults(fakecrk.Faults{P500: 0.2, P429: 0.1, PDrop: 0.05, Seed: 7})
 	passes := 0
 	for ; passes < 20; passes++ {
 		e.clock.Advance(5 * time.Minute)
@@ -187,8 +187,8 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Logf("chaos: %d passes; %d creates, %d uploads, %d reextracts, %d lists for %d recordings; reextract sent twice for %d",
-		passes+1, e.crk.Count(crk.EndpointCreate), e.crk.Count(crk.EndpointUpload), e.crk.Count(crk.EndpointReextract),
-		e.crk.Count(crk.EndpointList), len(ids), twice)
+		passes+1, e.crk.Count(fakecrk.EndpointCreate), e.crk.Count(fakecrk.EndpointUpload), e.crk.Count(fakecrk.EndpointReextract),
+		e.crk.Count(fakecrk.EndpointList), len(ids), twice)
 	e.checkAllOnce(ids...)
 }
 
@@ -257,12 +257,12 @@ func TestReextractAnswerLost(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%q→%q/drop=%v", tc.before, tc.after, tc.dropAfterWork), func(t *testing.T) {
 			e := newEnv(t, Config{PassTries: 1, VerifyAttempts: 3, Concurrency: 1})
-			e.crk.SetBehaviour(crk.Behaviour{ProcessingBefore: tc.before, ProcessingAfter: tc.after})
+			e.crk.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: tc.before, ProcessingAfter: tc.after})
 			ids := addN(e, 2, 100) // the second teaches syncd CRK's "after" word
 			if tc.dropAfterWork {
-				e.crk.DropNext(crk.EndpointReextract, 1)
+				e.crk.DropNext(fakecrk.EndpointReextract, 1)
 			} else {
-				e.crk.FailNext(crk.EndpointReextract, 500, 1)
+				e.crk.FailNext(fakecrk.EndpointReextract, 500, 1)
 			}
 			res := e.pass()
 			if res.Failed != 1 || res.Synced != 1 {
@@ -310,9 +310,9 @@ func TestReextractAnswerLost(t *testing.T) {
 func TestReextractUnverifiableIsQuarantined(t *testing.T) {
 	e := newEnv(t, Config{PassTries: 1})
 	ids := addN(e, 1, 100)
-	e.crk.DropNext(crk.EndpointReextract, 1)
+	e.crk.DropNext(fakecrk.EndpointReextract, 1)
 	e.pass()
-	e.crk.FailNextError(crk.EndpointList, 403, "insufficient_scope", 1)
+	e.crk.FailNextError(fakecrk.EndpointList, 403, "insufficient_scope", 1)
 	e.clock.Advance(5 * time.Minute)
 	res := e.pass()
 	r, _, _ := e.store.Get(t.Context(), "mem", ids[0])
@@ -330,7 +330,7 @@ func TestExpiredUploadURLIsHealed(t *testing.T) {
 		t.Fatalf("pass %+v", res)
 	}
 	e.checkAllOnce(ids...)
-	if n := e.crk.Count(crk.EndpointCreate); n != 2 {
+	if n := e.crk.Count(fakecrk.EndpointCreate); n != 2 {
 		t.Fatalf("%d creates, want 2 (the second for a fresh URL)", n)
 	}
 }
@@ -339,7 +339,7 @@ func TestNoUploadURLOnRepeat(t *testing.T) {
 	// A crash after the upload but before it was recorded: the next create
 	// answers without uploadUrl, because CRK holds the audio already.
 	e := newEnv(t, Config{Concurrency: 1})
-	e.crk.SetBehaviour(crk.Behaviour{NoUploadURLOnRepeat: true})
+	e.crk.SetBehaviour(fakecrk.Behaviour{NoUploadURLOnRepeat: true})
 	ids := addN(e, 1, 1000)
 	ctx, cancel := context.WithCancel(t.Context())
 	e.transport.arm(2, true, cancel) // after the upload's answer
@@ -406,12 +406,12 @@ func TestRetryLongAfterTheCursorMoved(t *testing.T) {
 // that as "gone" and create and pay again: it quarantines, to be re-created
 // by a person's retry.
 func TestTokenThatSeesOnlyItsOwnRecordings(t *testing.T) {
-	e := newEnvWith(t, Config{PassTries: 1}, envOptions{crk: func(o *crk.Options) {
-		o.Tokens[testToken] = crk.Token{Level: crk.LevelBusiness, BusinessID: "b1", UserID: "u1",
-			Scopes: []string{crk.ScopeManageCall, crk.ScopeViewSelf}}
+	e := newEnvWith(t, Config{PassTries: 1}, envOptions{crk: func(o *fakecrk.Options) {
+		o.Tokens[testToken] = fakecrk.Token{Level: fakecrk.LevelBusiness, BusinessID: "b1", UserID: "u1",
+			Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewSelf}}
 	}})
 	ids := addN(e, 1, 100)
-	e.crk.DropNext(crk.EndpointReextract, 1)
+	e.crk.DropNext(fakecrk.EndpointReextract, 1)
 	e.pass()
 	e.clock.Advance(5 * time.Minute)
 	e.pass()
