@@ -94,7 +94,10 @@ type Config struct {
 	Schedule   string
 	StatePath  string
 	ListenAddr string // "" when disabled
-	Location   *time.Location
+	// WebConfigFile is the listener's TLS and basic auth (the Prometheus
+	// exporters' web configuration file); "" serves plain HTTP to all.
+	WebConfigFile string
+	Location      *time.Location
 	// PhoneRegion is upper case, e.g. "TH".
 	PhoneRegion string
 	Backfill    time.Duration

@@ -26,6 +26,7 @@ type environment struct {
 	Schedule    string  `env:"SYNCD_SCHEDULE, default=*/5 * * * *"`
 	StatePath   setting `env:"SYNCD_STATE_PATH"`
 	ListenAddr  string  `env:"SYNCD_LISTEN_ADDR, default=127.0.0.1:9464"`
+	WebConfig   string  `env:"SYNCD_WEB_CONFIG_FILE"`
 	Timezone    string  `env:"SYNCD_TIMEZONE, default=Asia/Bangkok"`
 	PhoneRegion string  `env:"SYNCD_PHONE_REGION, default=TH"`
 	Backfill    string  `env:"SYNCD_BACKFILL, default=24h"`

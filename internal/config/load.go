@@ -74,6 +74,7 @@ func (b *builder) build() *Config {
 	c.Schedule = b.schedule("SYNCD_SCHEDULE", e.Schedule)
 	c.StatePath = b.statePath()
 	c.ListenAddr = b.listenAddr("SYNCD_LISTEN_ADDR", e.ListenAddr)
+	c.WebConfigFile = b.webConfigFile("SYNCD_WEB_CONFIG_FILE", e.WebConfig)
 	c.Location = b.location("SYNCD_TIMEZONE", e.Timezone)
 	c.PhoneRegion = b.region("SYNCD_PHONE_REGION", e.PhoneRegion)
 	c.Backfill = b.duration("SYNCD_BACKFILL", e.Backfill, "24h", false)
@@ -126,9 +127,10 @@ func LoadLocal(ctx context.Context, lookup func(string) (string, bool)) (*Config
 	}
 	b := &builder{env: env}
 	c := &Config{
-		StatePath:  b.statePath(),
-		ListenAddr: b.listenAddr("SYNCD_LISTEN_ADDR", env.ListenAddr),
-		Location:   b.location("SYNCD_TIMEZONE", env.Timezone),
+		StatePath:     b.statePath(),
+		ListenAddr:    b.listenAddr("SYNCD_LISTEN_ADDR", env.ListenAddr),
+		WebConfigFile: b.webConfigFile("SYNCD_WEB_CONFIG_FILE", env.WebConfig),
+		Location:      b.location("SYNCD_TIMEZONE", env.Timezone),
 	}
 	if len(b.problems) > 0 {
 		sortProblems(b.problems)
