@@ -9,22 +9,21 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
+
+	"github.com/crkai/syncd/internal/deps"
 )
 
-// Deps are what the daemon hands every connector it builds.
+// Deps are what the daemon hands every connector it builds: the shared
+// dependencies (the HTTP client, whose Transport is shared and whose
+// Timeout is not relied on: each call has its own deadline) and what is
+// particular to connectors.
 type Deps struct {
-	// HTTP is the client every request goes through; its Transport is
-	// shared, its Timeout is not relied on (each call has its own deadline).
-	HTTP   *http.Client
-	Logger *slog.Logger
+	deps.Shared
 	// Location is SYNCD_TIMEZONE: Recording.CallAt is expressed in it.
 	Location *time.Location
 	// Region is SYNCD_PHONE_REGION, for turning local numbers into E.164.
 	Region string
-	// Now is the clock (token lifetimes, for example).
-	Now func() time.Time
 	// UserAgent is sent on every request.
 	UserAgent string
 }
@@ -119,15 +118,12 @@ func Permanent(err error) bool {
 	return errors.Is(err, ErrGone) || errors.Is(err, ErrInvalid)
 }
 
-// Defaulted returns d with its unset fields filled: UTC for Location,
-// time.Now for Now. Every connector's New starts with it, so that the
-// defaults are decided once.
+// Defaulted returns d with its unset fields filled: the shared ones as
+// deps.Shared.Defaulted does, and UTC for Location.
 func (d Deps) Defaulted() Deps {
+	d.Shared = d.Shared.Defaulted()
 	if d.Location == nil {
 		d.Location = time.UTC
-	}
-	if d.Now == nil {
-		d.Now = time.Now
 	}
 	return d
 }

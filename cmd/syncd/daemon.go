@@ -18,7 +18,6 @@ import (
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/state"
-	"github.com/crkai/syncd/internal/syncer"
 )
 
 // shutdownGrace is how long in-flight uploads may go on after SIGTERM.
@@ -91,7 +90,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 			}
 		})
 	}
-	sy := a.syncer(store, syncer.NewMetrics(reg), wd.progress)
+	sy := a.syncer(store, reg, wd.progress)
 	al, err := a.alerter(store, reg)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: %v\n", err)

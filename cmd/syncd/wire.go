@@ -20,6 +20,7 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/httpsafe"
 	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/sink"
@@ -99,28 +100,24 @@ type app struct {
 func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*app, error) {
 	a := &app{cfg: cfg, log: log, http: newHTTPClient(cfg.Concurrency), limiter: sink.NewLimiter(cfg.CRK.RateLimit)}
 	a.http.Transport = progressTransport{base: a.http.Transport, tick: &a.progress}
-	var m *sink.Metrics
-	if reg != nil {
-		m = sink.NewMetrics(reg)
-	}
+	shared := deps.Shared{Logger: log, Now: time.Now, Registerer: reg, HTTP: a.http}.Defaulted()
 	var err error
 	a.crk, err = sink.New(sink.Config{
-		BaseURL: cfg.CRK.APIURL, Token: cfg.CRK.Token.Reveal(), BusinessID: cfg.CRK.BusinessID,
-		HTTP: a.http, Limiter: a.limiter, UserAgent: userAgent(), Metrics: m, Logger: log,
-	})
+		BaseURL: cfg.CRK.APIURL, Token: cfg.CRK.Token.Reveal(), BusinessID: cfg.CRK.BusinessID, UserAgent: userAgent(),
+	}, sink.Deps{Shared: shared, Limiter: a.limiter})
 	if err != nil {
 		return nil, err
 	}
-	deps := connectors.Deps{HTTP: a.http, Logger: log, Location: cfg.Location, Region: cfg.PhoneRegion, Now: time.Now, UserAgent: userAgent()}
+	cd := connectors.Deps{Shared: shared, Location: cfg.Location, Region: cfg.PhoneRegion, UserAgent: userAgent()}
 	for _, name := range cfg.Sources() {
 		src, _ := cfg.Source(name)
-		c, err := src.New(deps.WithLogger(log.With("source", name)))
+		c, err := src.New(cd.WithLogger(log.With("source", name)))
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}
 		a.sources = append(a.sources, c)
-		if lc, ok := c.(connectors.LoginCounter); ok && reg != nil {
-			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		if lc, ok := c.(connectors.LoginCounter); ok {
+			shared.Registerer.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "syncd_source_logins_total", Help: "Full sign-ins sent to the source (token refreshes not counted).",
 				ConstLabels: prometheus.Labels{"source": name},
 			}, func() float64 { return float64(lc.Logins()) }))
@@ -129,8 +126,9 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 	return a, nil
 }
 
-// syncer builds the Syncer of a pass; progress may be nil.
-func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *syncer.Syncer {
+// syncer builds the Syncer of a pass; its metrics go to reg (nil: none
+// scraped); progress may be nil.
+func (a *app) syncer(store *state.Store, reg prometheus.Registerer, progress func()) *syncer.Syncer {
 	if progress != nil {
 		a.progress.Store(&progress)
 	}
@@ -145,7 +143,7 @@ func (a *app) syncer(store *state.Store, m *syncer.Metrics, progress func()) *sy
 		Backfill: a.cfg.Backfill, Lookback: a.cfg.Lookback, Settle: a.cfg.Settle, MaxCall: a.cfg.MaxCall,
 		Fingerprint: a.cfg.SourceFingerprint, UnknownDirection: a.cfg.UnknownDirection,
 		Concurrency: a.cfg.Concurrency, Location: a.cfg.Location, Progress: progress,
-	}, store, a.crk, a.log, m, time.Now)
+	}, syncer.Deps{Shared: deps.Shared{Logger: a.log, Now: time.Now, Registerer: reg, HTTP: a.http}, Store: store, Sink: a.crk})
 }
 
 // alerter builds the alerter when SYNCD_ALERT_CHANNEL is set, else nil.
@@ -156,7 +154,10 @@ func (a *app) alerter(store *state.Store, reg prometheus.Registerer) (*alert.Ale
 	}
 	c := a.cfg.Alert
 	return alert.New(alert.Config{Channel: c.Channel, ChatID: c.ChatID, WebhookID: c.WebhookID, After: c.After, Link: c.Link},
-		alert.Deps{Gateway: a.crk, Store: store, Logger: a.log, Registerer: reg, Location: a.cfg.Location, Secrets: a.cfg.Secrets()})
+		alert.Deps{
+			Shared:  deps.Shared{Logger: a.log, Now: time.Now, Registerer: reg, HTTP: a.http},
+			Gateway: a.crk, Store: store, Location: a.cfg.Location, Secrets: a.cfg.Secrets(),
+		})
 }
 
 // passAll runs one pass of every source at once and logs one line each.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakelog"
@@ -47,11 +48,13 @@ func testDeps(t testing.TB, secrets ...string) connectors.Deps {
 		}
 	})
 	return connectors.Deps{
-		HTTP:      &http.Client{Transport: &http.Transport{}},
-		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Shared: deps.Shared{
+			HTTP:   &http.Client{Transport: &http.Transport{}},
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Now:    time.Now,
+		},
 		Location:  bangkok(t),
 		Region:    "TH",
-		Now:       time.Now,
 		UserAgent: testUserAgent,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
@@ -31,7 +32,7 @@ func BenchmarkAudioThroughput500MB(b *testing.B) {
 	}
 	b.Cleanup(func() { cfake.Close() })
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	client, err := sink.New(sink.Config{BaseURL: cfake.URL(), Token: "crk_bench", HTTP: hc})
+	client, err := sink.New(sink.Config{BaseURL: cfake.URL(), Token: "crk_bench"}, sink.Deps{Shared: deps.Shared{HTTP: hc}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
 
@@ -18,7 +19,9 @@ const wrongPass = "wrong-password"
 func connect(t testing.TB, base, password string, now func() time.Time) *Connector {
 	t.Helper()
 	c, err := New(Config{BaseURL: base, Username: user, Password: password}, connectors.Deps{
-		HTTP: &http.Client{}, Location: ict, Region: "TH", Now: now,
+		Shared:   deps.Shared{HTTP: &http.Client{}, Now: now},
+		Location: ict,
+		Region:   "TH",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakeorkweb"
 )
@@ -224,7 +225,7 @@ func TestServerZone(t *testing.T) {
 	}
 	s := startServer(t, fakeorkweb.Options{Location: bangkok})
 	addCalls(s, 1)
-	c, err := New(Config{BaseURL: s.URL(), Username: user, Password: pass}, connectors.Deps{HTTP: &http.Client{}, Location: bangkok})
+	c, err := New(Config{BaseURL: s.URL(), Username: user, Password: pass}, connectors.Deps{Shared: deps.Shared{HTTP: &http.Client{}}, Location: bangkok})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestServerZone(t *testing.T) {
 	}
 	// SYNCD_TIMEZONE is not the server's: every time would be off, so
 	// the connector refuses, saying what to set.
-	utc, err := New(Config{BaseURL: s.URL(), Username: user, Password: pass}, connectors.Deps{HTTP: &http.Client{}, Location: time.UTC})
+	utc, err := New(Config{BaseURL: s.URL(), Username: user, Password: pass}, connectors.Deps{Shared: deps.Shared{HTTP: &http.Client{}}, Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/deps"
 	fake "github.com/crkai/syncd/internal/fake/fakethreecx"
 )
 
@@ -70,8 +71,7 @@ func connect(tb testing.TB, baseURL string, cfg Config, now func() time.Time) *C
 // connectDeps are the dependencies connect gives a connector.
 func connectDeps() connectors.Deps {
 	return connectors.Deps{
-		HTTP:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
-		Logger:    slog.New(slog.DiscardHandler),
+		Shared:    deps.Shared{HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, Logger: slog.New(slog.DiscardHandler)},
 		Location:  bangkok,
 		Region:    "TH",
 		UserAgent: "syncd-test/1.0",

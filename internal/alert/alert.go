@@ -19,8 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -92,14 +91,12 @@ type Gateway interface {
 
 // Deps are what an Alerter is built with. Gateway is required.
 type Deps struct {
+	deps.Shared
 	Gateway Gateway
 	// Store holds the incidents and the message queue. It may be nil for
 	// an Alerter that only runs Check and SendTest (-test-connection,
 	// which must not open the state file a running daemon holds).
-	Store      *state.Store
-	Logger     *slog.Logger          // nil discards
-	Now        func() time.Time      // nil means time.Now
-	Registerer prometheus.Registerer // nil registers nothing
+	Store *state.Store
 	// Location is the zone of the times in messages (SYNCD_TIMEZONE); nil
 	// means UTC.
 	Location *time.Location
@@ -160,17 +157,12 @@ func New(cfg Config, d Deps) (*Alerter, error) {
 	if d.Gateway == nil {
 		return nil, errors.New("alert: a gateway is required")
 	}
-	m, err := newMetrics(d.Registerer)
+	sh := d.Shared.Defaulted()
+	m, err := newMetrics(sh.Registerer)
 	if err != nil {
 		return nil, err
 	}
-	a := &Alerter{cfg: cfg, gw: d.Gateway, store: d.Store, log: d.Logger, now: d.Now, loc: d.Location, m: m}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	if a.now == nil {
-		a.now = time.Now
-	}
+	a := &Alerter{cfg: cfg, gw: d.Gateway, store: d.Store, log: sh.Logger, now: sh.Now, loc: d.Location, m: m}
 	if a.loc == nil {
 		a.loc = time.UTC
 	}

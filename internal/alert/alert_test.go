@@ -11,6 +11,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/syncer"
@@ -234,7 +235,7 @@ func TestCancelledPassCountsForNothing(t *testing.T) {
 // error of the sink, from the fake).
 func tokenError(t *testing.T, e *env, token string) error {
 	t.Helper()
-	c, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: token, Retry: sink.Retry{Attempts: 1}})
+	c, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: token, Retry: sink.Retry{Attempts: 1}}, sink.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,29 +515,29 @@ func TestCheck(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	e := newEnv(t, telegram, tokAlerts, nil)
-	gw, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: tokAlerts})
+	gw, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: tokAlerts}, sink.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := alert.Deps{Gateway: gw, Store: e.store}
+	full := alert.Deps{Gateway: gw, Store: e.store}
 	tests := []struct {
 		name    string
 		cfg     alert.Config
 		deps    alert.Deps
 		wantErr string
 	}{
-		{"telegram", telegram, deps, ""},
-		{"discord", alert.Config{Channel: "discord", WebhookID: "1"}, deps, ""},
-		{"in_app, After defaults", alert.Config{Channel: "in_app"}, deps, ""},
-		{"off", alert.Config{}, deps, "alert: no channel: alerting is off"},
-		{"unknown channel", alert.Config{Channel: "sms"}, deps, `alert: unknown channel "sms"`},
-		{"telegram without chat", alert.Config{Channel: "telegram", WebhookID: "1"}, deps, "alert: channel telegram needs a chat id"},
-		{"discord without webhook", alert.Config{Channel: "discord", ChatID: "1"}, deps, "alert: channel discord needs a webhook id"},
-		{"relative link", alert.Config{Channel: "in_app", Link: "/runbook"}, deps, "alert: the link is not an absolute http(s) URL"},
-		{"negative After", alert.Config{Channel: "in_app", After: -1}, deps, "alert: After is -1, want 1 or more"},
+		{"telegram", telegram, full, ""},
+		{"discord", alert.Config{Channel: "discord", WebhookID: "1"}, full, ""},
+		{"in_app, After defaults", alert.Config{Channel: "in_app"}, full, ""},
+		{"off", alert.Config{}, full, "alert: no channel: alerting is off"},
+		{"unknown channel", alert.Config{Channel: "sms"}, full, `alert: unknown channel "sms"`},
+		{"telegram without chat", alert.Config{Channel: "telegram", WebhookID: "1"}, full, "alert: channel telegram needs a chat id"},
+		{"discord without webhook", alert.Config{Channel: "discord", ChatID: "1"}, full, "alert: channel discord needs a webhook id"},
+		{"relative link", alert.Config{Channel: "in_app", Link: "/runbook"}, full, "alert: the link is not an absolute http(s) URL"},
+		{"negative After", alert.Config{Channel: "in_app", After: -1}, full, "alert: After is -1, want 1 or more"},
 		{"no gateway", alert.Config{Channel: "in_app"}, alert.Deps{Store: e.store}, "alert: a gateway is required"},
 		{"no store: checks only", alert.Config{Channel: "in_app"}, alert.Deps{Gateway: gw}, ""},
-		{"metrics registered twice", alert.Config{Channel: "in_app"}, alert.Deps{Gateway: gw, Store: e.store, Registerer: e.reg},
+		{"metrics registered twice", alert.Config{Channel: "in_app"}, alert.Deps{Shared: deps.Shared{Registerer: e.reg}, Gateway: gw, Store: e.store},
 			`alert: registering metrics: duplicate metrics collector registration attempted`},
 	}
 	for _, tt := range tests {
@@ -635,7 +636,7 @@ func TestAfterPassWhenStopping(t *testing.T) {
 // test message, and its AfterPass does nothing.
 func TestChecksWithoutState(t *testing.T) {
 	e := newEnv(t, telegram, tokAlerts, nil)
-	gw, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: tokAlerts})
+	gw, err := sink.New(sink.Config{BaseURL: e.crk.URL(), Token: tokAlerts}, sink.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakelog"
@@ -118,15 +119,16 @@ func (e *env) newAlerter(cfg alert.Config, token string, reg prometheus.Register
 	tr := &http.Transport{}
 	e.t.Cleanup(tr.CloseIdleConnections)
 	gw, err := sink.New(sink.Config{
-		BaseURL: e.crk.URL(), Token: token, BusinessID: businessOf(token), HTTP: &http.Client{Transport: tr},
+		BaseURL: e.crk.URL(), Token: token, BusinessID: businessOf(token),
 		Retry: sink.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond, MaxRetryAfter: time.Millisecond},
-	})
+	}, sink.Deps{Shared: deps.Shared{HTTP: &http.Client{Transport: tr}}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	al, err := alert.New(cfg, alert.Deps{
-		Gateway: gw, Store: e.store, Logger: log, Now: e.clk.Now, Registerer: reg, Location: bangkok,
+		Shared:  deps.Shared{Logger: log, Now: e.clk.Now, Registerer: reg},
+		Gateway: gw, Store: e.store, Location: bangkok,
 		Secrets: []string{token, dtacSecret, threecxPass},
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ const (
 
 // newMetrics makes syncd_alerts_sent_total{kind}, syncd_alerts_failed_total,
 // syncd_alerts_dropped_total{reason} and syncd_incidents_open, registered
-// on reg unless it is nil.
+// on reg.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -49,9 +49,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, r := range []string{dropRefused, dropExpired, dropBacklog} {
 		m.dropped.WithLabelValues(r)
-	}
-	if reg == nil {
-		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.sent, m.failed, m.dropped, m.open} {
 		if err := reg.Register(c); err != nil {

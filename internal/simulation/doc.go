@@ -26,6 +26,5 @@
 // there and scales with the cores.
 //
 // -v on one seed prints every violation found (up to ten of each
-// invariant) with its recording's history; -sim.longcalls draws calls up
-// to 5 h even before syncer.Config has MaxCall.
+// invariant) with its recording's history.
 package simulation

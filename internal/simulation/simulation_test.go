@@ -17,7 +17,6 @@ var (
 	flagSeeds       = flag.Int("sim.seeds", 0, "how many seeds to run, from -sim.first (0: the CI budget)")
 	flagFirst       = flag.Uint64("sim.first", 1, "the first seed of -sim.seeds")
 	flagDays        = flag.Int("sim.days", 0, "simulated days per seed, before the quiet day (0: the CI budget)")
-	flagLongCalls   = flag.Bool("sim.longcalls", false, "calls up to 5 h even when syncer.Config has no MaxCall")
 	flagConcurrency = flag.Int("sim.concurrency", 0, "the syncer's concurrency for every seed (0: the seed's choice)")
 	flagWorkers     = flag.Int("sim.workers", 0, "seeds run at once (0: a few per GOMAXPROCS)")
 )
@@ -27,9 +26,6 @@ var invariants = []string{I0, I1, I2, I3, I4, I5}
 // replay is the command that plays r's seed again.
 func replay(r *Report) string {
 	cmd := fmt.Sprintf("go test ./internal/simulation -run TestSimulation -sim.seed=%d -sim.days=%d", r.Seed, r.Days)
-	if *flagLongCalls {
-		cmd += " -sim.longcalls"
-	}
 	if *flagConcurrency > 0 {
 		cmd += fmt.Sprintf(" -sim.concurrency=%d", *flagConcurrency)
 	}
@@ -73,7 +69,7 @@ func TestSimulation(t *testing.T) {
 	for range min(workers, len(list)) {
 		wg.Go(func() {
 			for i := range next {
-				opts := Options{Seed: list[i], Days: days, LongCalls: *flagLongCalls, Concurrency: *flagConcurrency}
+				opts := Options{Seed: list[i], Days: days, Concurrency: *flagConcurrency}
 				if verbose {
 					opts.Logf = t.Logf
 				}

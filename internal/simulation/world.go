@@ -21,6 +21,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Bangkok wherever it runs
 
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
@@ -45,9 +46,6 @@ type Options struct {
 	Seed uint64
 	// Days of operation with faults, before one quiet day; default 30.
 	Days int
-	// LongCalls draws calls of up to 5 h even when syncer.Config has no
-	// MaxCall (whose absence otherwise keeps calls within the lookback).
-	LongCalls bool
 	// Concurrency, when positive, replaces the seed's choice of
 	// syncer.Config.Concurrency.
 	Concurrency int
@@ -107,13 +105,12 @@ type profile struct {
 	pCrash, pListFail            float64
 	pLossPerDay, pRetryPerDay    float64
 	pJumpFwd, pJumpBack, pConfig float64
-	withMaxCall                  bool
 }
 
 func (p *profile) String() string {
-	return fmt.Sprintf("concurrency=%d interval=%s lookback≥%s backfill∈%v settle∈%v maxAttempts=%d pruneMargin=%s vocabulary=%s calls/day=%.0f maxCall=%s (Config.MaxCall %v) maxDelay=%s storm=%.2f crash=%.2f listFail=%.2f loss/day=%.2f retry/day=%.2f",
+	return fmt.Sprintf("concurrency=%d interval=%s lookback≥%s backfill∈%v settle∈%v maxAttempts=%d pruneMargin=%s vocabulary=%s calls/day=%.0f maxCall=%s maxDelay=%s storm=%.2f crash=%.2f listFail=%.2f loss/day=%.2f retry/day=%.2f",
 		p.concurrency, p.interval, p.lookback0, p.backfills, p.settles, p.maxAttempts, p.pruneMargin, p.vocab,
-		p.perDay, p.maxCall, p.withMaxCall, p.maxDelay, p.storm, p.pCrash, p.pListFail, p.pLossPerDay, p.pRetryPerDay)
+		p.perDay, p.maxCall, p.maxDelay, p.storm, p.pCrash, p.pListFail, p.pLossPerDay, p.pRetryPerDay)
 }
 
 func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
@@ -158,11 +155,7 @@ func drawProfile(rng *rand.Rand, opts Options) profile {
 	p.behaviour.NoUploadURLOnRepeat = rng.IntN(3) == 0
 	p.behaviour.ReextractStatus = pick(rng, 0, 0, 200, 204)
 	p.behaviour.CreateStatus = pick(rng, 0, 200)
-	p.withMaxCall = hasMaxCall()
-	p.maxCall = p.lookback0 // until syncd knows how long a call may be
-	if p.withMaxCall || opts.LongCalls {
-		p.maxCall = 5 * time.Hour
-	}
+	p.maxCall = 5 * time.Hour
 	p.maxDelay = p.lookback0
 	return p
 }
@@ -372,7 +365,7 @@ func (w *World) drawConfig(first bool) syncer.Config {
 		cfg.Lookback = pick(w.rng, p.lookback0, 2*p.lookback0)
 		cfg.Settle = pick(w.rng, p.settles...)
 	}
-	setMaxCall(&cfg, p.maxCall)
+	cfg.MaxCall = p.maxCall
 	w.maxLook = max(w.maxLook, cfg.Lookback)
 	return cfg
 }
@@ -389,14 +382,16 @@ func (w *World) open() error {
 	w.httpT = &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}
 	w.tr = &crashTransport{base: w.httpT, w: w}
 	w.sink, err = sink.New(sink.Config{
-		BaseURL: w.crk.URL(), Token: w.token, HTTP: &http.Client{Transport: w.tr}, UserAgent: "syncd/sim",
-		Retry:  sink.Retry{Base: time.Millisecond, Max: 5 * time.Millisecond, MaxRetryAfter: time.Millisecond},
-		Logger: w.log.With("component", "sink"),
-	})
+		BaseURL: w.crk.URL(), Token: w.token, UserAgent: "syncd/sim",
+		Retry: sink.Retry{Base: time.Millisecond, Max: 5 * time.Millisecond, MaxRetryAfter: time.Millisecond},
+	}, sink.Deps{Shared: deps.Shared{HTTP: &http.Client{Transport: w.tr}, Logger: w.log.With("component", "sink")}})
 	if err != nil {
 		return err
 	}
-	w.sy = syncer.New(w.cfg, w.store, w.sink, w.log.With("component", "syncer"), nil, w.clk.Now)
+	w.sy = syncer.New(w.cfg, syncer.Deps{
+		Shared: deps.Shared{Logger: w.log.With("component", "syncer"), Now: w.clk.Now},
+		Store:  w.store, Sink: w.sink,
+	})
 	return nil
 }
 
@@ -660,7 +655,7 @@ func (w *World) operatorRetry() error {
 	if err != nil {
 		return err
 	}
-	if err := releaseQuarantine(ctx, w.store, sourceName); err != nil {
+	if _, err := w.store.RetryQuarantined(ctx, state.Selection{Source: sourceName}); err != nil {
 		return err
 	}
 	after, err := w.store.Quarantined(ctx, sourceName)

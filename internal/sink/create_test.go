@@ -57,7 +57,7 @@ func TestCreateJSON(t *testing.T) {
 	}
 	srv := startFake(t, nil)
 	base, rc := record(t, srv)
-	c := newClient(t, base, tokFull, nil)
+	c := newClient(t, base, fakecrk.TokFull, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cr, err := c.Create(t.Context(), tt.r)
@@ -75,13 +75,13 @@ func TestCreateJSON(t *testing.T) {
 			}
 			for h, want := range map[string]string{
 				"Content-Type": "application/json", "Accept": "application/json",
-				"Authorization": "Bearer " + tokFull, "User-Agent": "syncd/1.2.3 (test)", "X-Business-Id": "",
+				"Authorization": "Bearer " + fakecrk.TokFull, "User-Agent": "syncd/1.2.3 (test)", "X-Business-Id": "",
 			} {
 				if v := last.Header.Get(h); v != want {
 					t.Errorf("header %s: %q, want %q", h, v, want)
 				}
 			}
-			stored, ok := srv.Recording(bizA, tt.r.DataID)
+			stored, ok := srv.Recording(fakecrk.BizA, tt.r.DataID)
 			if !ok || stored.ID != cr.ID || stored.CallAt != tt.want["callAt"] || stored.Direction != tt.r.Direction ||
 				stored.CustomerPhone != tt.r.CustomerPhone || stored.CallcenterNumber != tt.r.CallcenterNumber ||
 				stored.CallcenterName != tt.r.CallcenterName || stored.ContentType != tt.contentType {
@@ -98,7 +98,7 @@ func TestCreateJSON(t *testing.T) {
 // the repeat may come without an upload URL once the audio is there.
 func TestCreateIdempotent(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 	first := mustCreate(t, c, "id-1")
 	again := mustCreate(t, c, "id-1") // no audio yet: a URL again
 	if again.ID != first.ID {
@@ -128,7 +128,7 @@ func TestCreateStatus(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
 			srv.SetBehaviour(fakecrk.Behaviour{CreateStatus: status})
-			c := newClient(t, srv.URL(), tokFull, nil)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 			mustCreate(t, c, "cs-1")
 			if n := srv.Count(fakecrk.EndpointCreate); n != 1 {
 				t.Fatalf("%d creates", n)
@@ -172,7 +172,7 @@ func TestCreateAnswers(t *testing.T) {
 				}
 				_, _ = w.Write([]byte(tt.body))
 			})
-			c := newClient(t, base, tokHTTPTest, func(c *sink.Config) { c.Retry.Attempts = 1 })
+			c := newClient(t, base, tokHTTPTest, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 1 })
 			got, err := c.Create(t.Context(), rec("c-1"))
 			if errText(err) != tt.wantErr {
 				t.Fatalf("error %q, want %q", errText(err), tt.wantErr)
@@ -196,8 +196,8 @@ func TestCreateAnswers(t *testing.T) {
 func TestAccountKey(t *testing.T) {
 	srv := startFake(t, nil)
 	base, rc := record(t, srv)
-	for _, biz := range []string{bizA, bizB} {
-		c := newClient(t, base, tokAccount, func(c *sink.Config) { c.BusinessID = biz })
+	for _, biz := range []string{fakecrk.BizA, fakecrk.BizB} {
+		c := newClient(t, base, fakecrk.TokAccount, func(c *sink.Config, d *sink.Deps) { c.BusinessID = biz })
 		cr := mustUpload(t, c, "acct-1", 500)
 		if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 			t.Fatal(err)
@@ -225,7 +225,7 @@ func TestAccountKey(t *testing.T) {
 			if h != "" || s.Header.Get("Authorization") != "" {
 				t.Errorf("the upload carried X-Business-Id %q / Authorization", h)
 			}
-		case h != bizA && h != bizB:
+		case h != fakecrk.BizA && h != fakecrk.BizB:
 			t.Errorf("%s %s: X-Business-Id %q", s.Method, s.Path, h)
 		default:
 			data++
@@ -241,17 +241,17 @@ func TestAccountKey(t *testing.T) {
 		status   int
 	}{
 		{"", sink.ErrBusinessRequired, 400},
-		{bizC, sink.ErrForbiddenBusiness, 403},
+		{fakecrk.BizC, sink.ErrForbiddenBusiness, 403},
 		{"not-a-business", sink.ErrForbiddenBusiness, 403},
 	} {
-		c := newClient(t, srv.URL(), tokAccount, func(c *sink.Config) { c.BusinessID = tt.business })
+		c := newClient(t, srv.URL(), fakecrk.TokAccount, func(c *sink.Config, d *sink.Deps) { c.BusinessID = tt.business })
 		before := srv.Count(fakecrk.EndpointCreate) + srv.Count(fakecrk.EndpointReextract) + srv.Count(fakecrk.EndpointList)
 		_, errCreate := c.Create(t.Context(), rec("acct-2"))
 		_, errReextract := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
 		_, errList := c.List(t.Context(), sink.Query{})
 		_, errFind := c.Find(t.Context(), "acct-1")
 		for name, err := range map[string]error{"create": errCreate, "reextract": errReextract, "list": errList, "find": errFind} {
-			if !errors.Is(err, tt.sentinel) || !sink.IsAuth(err) || sink.Permanent(err) || sink.Retryable(err) || apiError(t, err).Status != tt.status {
+			if !errors.Is(err, tt.sentinel) || !sink.IsAuth(err) || sink.Permanent(err) || apiError(t, err).Status != tt.status {
 				t.Errorf("business %q, %s: %v, want %v", tt.business, name, err, tt.sentinel)
 			}
 		}

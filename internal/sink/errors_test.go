@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -42,40 +43,43 @@ func TestErrorCodes(t *testing.T) {
 		sentinel  error
 		auth      bool
 		permanent bool
-		retryable bool
+		// sent is how many requests the fake saw at the endpoint; 0 means
+		// 1. A client of 4 attempts sends a request that may pass by
+		// itself again, when that cannot cost twice.
+		sent int
 	}{
 		{
-			code: "business_required", token: tokAccount, endpoint: "create", status: 400,
+			code: "business_required", token: fakecrk.TokAccount, endpoint: "create", status: 400,
 			call:     create("br-1"),
 			message:  "X-Business-Id header is required for account keys",
 			sentinel: sink.ErrBusinessRequired, auth: true,
 		},
 		{
-			code: "missing_token", token: tokFull, strip: true, endpoint: "whoami", status: 401,
+			code: "missing_token", token: fakecrk.TokFull, strip: true, endpoint: "whoami", status: 401,
 			call:     whoami,
 			message:  "Missing Authorization header",
 			sentinel: sink.ErrMissingToken, auth: true,
 		},
 		{
-			code: "invalid_token", token: tokWrong, endpoint: "whoami", status: 401,
+			code: "invalid_token", token: fakecrk.TokWrong, endpoint: "whoami", status: 401,
 			call:     whoami,
 			message:  "Invalid or expired token",
 			sentinel: sink.ErrInvalidToken, auth: true,
 		},
 		{
-			code: "token_disabled", token: tokOff, endpoint: "create", status: 401,
+			code: "token_disabled", token: fakecrk.TokOff, endpoint: "create", status: 401,
 			call:     create("td-1"),
 			message:  "Token has been revoked",
 			sentinel: sink.ErrTokenDisabled, auth: true,
 		},
 		{
-			code: "insufficient_scope", token: tokView, endpoint: "create", status: 403,
+			code: "insufficient_scope", token: fakecrk.TokView, endpoint: "create", status: 403,
 			call:     create("is-1"),
 			message:  "Token lacks 'manage_call_recording'",
 			sentinel: sink.ErrInsufficientScope, auth: true,
 		},
 		{
-			code: "forbidden_business", token: tokAccount, business: bizC, endpoint: "list", status: 403,
+			code: "forbidden_business", token: fakecrk.TokAccount, business: fakecrk.BizC, endpoint: "list", status: 403,
 			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				_, err := c.List(t.Context(), sink.Query{})
 				return err
@@ -84,7 +88,7 @@ func TestErrorCodes(t *testing.T) {
 			sentinel: sink.ErrForbiddenBusiness, auth: true,
 		},
 		{
-			code: "not_found", token: tokFull, endpoint: "reextract", status: 404,
+			code: "not_found", token: fakecrk.TokFull, endpoint: "reextract", status: 404,
 			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				_, err := c.Reextract(t.Context(), "00000000-0000-4000-8000-000000000000")
 				return err
@@ -93,7 +97,7 @@ func TestErrorCodes(t *testing.T) {
 			sentinel: sink.ErrNotFound, permanent: true,
 		},
 		{
-			code: "validation_failed", token: tokFull, endpoint: "create", status: 422,
+			code: "validation_failed", token: fakecrk.TokFull, endpoint: "create", status: 422,
 			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				r := rec("vf-1")
 				r.Direction = "sideways"
@@ -104,35 +108,38 @@ func TestErrorCodes(t *testing.T) {
 			sentinel: sink.ErrValidation, permanent: true,
 		},
 		{
-			code: "rate_limited", token: tokFull, limit: 1, endpoint: "whoami", status: 429,
+			code: "rate_limited", token: fakecrk.TokFull, limit: 1, endpoint: "whoami", status: 429,
 			call: func(t *testing.T, c *client, _ *fakecrk.Server) error {
 				if _, err := c.WhoAmI(t.Context()); err != nil {
 					return fmt.Errorf("the first request should pass: %w", err)
 				}
 				return whoami(t, c, nil)
 			},
-			message:  "Too many requests",
-			sentinel: sink.ErrRateLimited, retryable: true,
+			message: "Too many requests",
+			// The first whoami, then 4 attempts refused.
+			sentinel: sink.ErrRateLimited, sent: 5,
 		},
 		{
-			code: "internal_error", token: tokFull, endpoint: "reextract", status: 500,
+			code: "internal_error", token: fakecrk.TokFull, endpoint: "reextract", status: 500,
 			call: func(t *testing.T, c *client, srv *fakecrk.Server) error {
 				cr := mustUpload(t, c, "ie-1", 1000)
 				srv.FailNext(fakecrk.EndpointReextract, http.StatusInternalServerError, 1)
 				_, err := c.Reextract(t.Context(), cr.ID)
 				return err
 			},
-			message:  "injected fault",
-			sentinel: sink.ErrInternal, retryable: true,
+			message: "injected fault",
+			// A fault that may pass, but asking for AI processing costs
+			// money: it is not sent again.
+			sentinel: sink.ErrInternal,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
 			srv := startFake(t, func(o *fakecrk.Options) { o.RateLimit, o.Burst = tt.limit, 1 })
-			c := newClient(t, srv.URL(), tt.token, func(c *sink.Config) {
+			c := newClient(t, srv.URL(), tt.token, func(c *sink.Config, d *sink.Deps) {
 				c.BusinessID = tt.business
 				if tt.strip {
-					c.HTTP.Transport = stripAuth{c.HTTP.Transport}
+					d.HTTP.Transport = stripAuth{d.HTTP.Transport}
 				}
 			})
 			err := tt.call(t, c, srv)
@@ -150,8 +157,8 @@ func TestErrorCodes(t *testing.T) {
 			if got := sink.Permanent(err); got != tt.permanent {
 				t.Errorf("Permanent = %v, want %v", got, tt.permanent)
 			}
-			if got := sink.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable = %v, want %v", got, tt.retryable)
+			if n := srv.Count(fakecrk.Endpoint(tt.endpoint)); n != max(tt.sent, 1) {
+				t.Errorf("%d %s requests, want %d", n, tt.endpoint, max(tt.sent, 1))
 			}
 			if tt.status == 429 && (ae.RetryAfter < 59*time.Second || ae.RetryAfter > time.Minute) {
 				t.Errorf("RetryAfter %v, want the fake's minute", ae.RetryAfter)
@@ -188,21 +195,23 @@ func TestErrorBodies(t *testing.T) {
 		sentinel    error
 		auth        bool
 		permanent   bool
-		retryable   bool
+		// retried: the answer may pass by itself, so a client of 2
+		// attempts asks again (whoami costs nothing).
+		retried bool
 	}{
 		{
 			name: "html 502 from a proxy", status: 502, ctype: "text/html",
 			body:    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
 			wantMsg: "<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center> </body> </html>",
 			// 502 has no code in the table: no sentinel, but it may pass.
-			retryable: true,
+			retried: true,
 		},
 		{
 			name: "plain 500", status: 500, ctype: "text/plain", body: "Internal Server Error\n",
-			wantMsg: "Internal Server Error", sentinel: sink.ErrInternal, retryable: true,
+			wantMsg: "Internal Server Error", sentinel: sink.ErrInternal, retried: true,
 		},
 		{
-			name: "empty 503", status: 503, wantMsg: "", retryable: true,
+			name: "empty 503", status: 503, wantMsg: "", retried: true,
 		},
 		{
 			name: "html 404", status: 404, ctype: "text/html", body: "<h1>Not Found</h1>",
@@ -210,7 +219,7 @@ func TestErrorBodies(t *testing.T) {
 		},
 		{
 			name: "429 without JSON", status: 429, body: "slow down", header: map[string]string{"Retry-After": "7"},
-			wantMsg: "slow down", sentinel: sink.ErrRateLimited, retryable: true,
+			wantMsg: "slow down", sentinel: sink.ErrRateLimited, retried: true,
 		},
 		{
 			name: "401 page from a gateway", status: 401, ctype: "text/html", body: "<h1>401 Authorization Required</h1>",
@@ -235,17 +244,19 @@ func TestErrorBodies(t *testing.T) {
 		},
 		{
 			name: "huge garbage", status: 500, ctype: "text/html", body: long,
-			wantMsg: "~<p>Ошибка — error? <p>", sentinel: sink.ErrInternal, retryable: true,
+			wantMsg: "~<p>Ошибка — error? <p>", sentinel: sink.ErrInternal, retried: true,
 		},
 		{
 			// 3 bytes a character: byte 200 falls inside one.
 			name: "long Thai page", status: 500, ctype: "text/html", body: strings.Repeat("ก", 100),
-			wantMsg: strings.Repeat("ก", 66) + "…", sentinel: sink.ErrInternal, retryable: true,
+			wantMsg: strings.Repeat("ก", 66) + "…", sentinel: sink.ErrInternal, retried: true,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var requests atomic.Int32
 			base := stub(t, func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
 				if tt.ctype != "" {
 					w.Header().Set("Content-Type", tt.ctype)
 				}
@@ -255,7 +266,7 @@ func TestErrorBodies(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))
 			})
-			c := newClient(t, base, tokHTTPTest, func(c *sink.Config) { c.Retry.Attempts = 1 })
+			c := newClient(t, base, tokHTTPTest, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 2 })
 			_, err := c.WhoAmI(t.Context())
 			ae := apiError(t, err)
 			if ae.Status != tt.status || ae.Code != tt.wantCode {
@@ -292,8 +303,8 @@ func TestErrorBodies(t *testing.T) {
 			if got := sink.Permanent(err); got != tt.permanent {
 				t.Errorf("Permanent = %v, want %v", got, tt.permanent)
 			}
-			if got := sink.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable = %v, want %v", got, tt.retryable)
+			if want := map[bool]int32{false: 1, true: 2}[tt.retried]; requests.Load() != want {
+				t.Errorf("%d requests, want %d", requests.Load(), want)
 			}
 			if tt.header["Retry-After"] == "7" && ae.RetryAfter != 7*time.Second {
 				t.Errorf("RetryAfter %v, want 7s", ae.RetryAfter)
@@ -307,23 +318,23 @@ func TestErrorBodies(t *testing.T) {
 func TestClassifyOtherErrors(t *testing.T) {
 	expired := &sink.UploadError{Status: 403, Code: "AccessDenied", Message: "Request has expired"}
 	tests := []struct {
-		name                       string
-		err                        error
-		auth, permanent, retryable bool
+		name            string
+		err             error
+		auth, permanent bool
 	}{
-		{"nil", nil, false, false, false},
-		{"plain", errors.New("boom"), false, false, false},
-		{"context canceled", context.Canceled, false, false, false},
-		{"network", &sink.NetError{Endpoint: "create", Err: errors.New("connection reset"), Sent: true}, false, false, true},
-		{"wrapped network", fmt.Errorf("pass: %w", &sink.NetError{Endpoint: "list", Err: context.DeadlineExceeded}), false, false, true},
-		{"expired upload URL", expired, false, false, true},
-		{"wrapped expired upload URL", fmt.Errorf("x: %w", expired), false, false, true},
-		{"storage refusal", &sink.UploadError{Status: 400, Code: "EntityTooLarge"}, false, false, false},
-		{"storage 503", &sink.UploadError{Status: 503, Code: "SlowDown"}, false, false, true},
-		{"storage 429", &sink.UploadError{Status: 429}, false, false, true},
-		{"wrapped API 422", fmt.Errorf("x: %w", &sink.APIError{Status: 422, Code: "validation_failed"}), false, true, false},
-		{"API 408", &sink.APIError{Status: 408}, false, false, true},
-		{"API 409", &sink.APIError{Status: 409, Code: "audio_missing"}, false, true, false},
+		{"nil", nil, false, false},
+		{"plain", errors.New("boom"), false, false},
+		{"context canceled", context.Canceled, false, false},
+		{"network", &sink.NetError{Endpoint: "create", Err: errors.New("connection reset"), Sent: true}, false, false},
+		{"wrapped network", fmt.Errorf("pass: %w", &sink.NetError{Endpoint: "list", Err: context.DeadlineExceeded}), false, false},
+		{"expired upload URL", expired, false, false},
+		{"wrapped expired upload URL", fmt.Errorf("x: %w", expired), false, false},
+		{"storage refusal", &sink.UploadError{Status: 400, Code: "EntityTooLarge"}, false, false},
+		{"storage 503", &sink.UploadError{Status: 503, Code: "SlowDown"}, false, false},
+		{"storage 429", &sink.UploadError{Status: 429}, false, false},
+		{"wrapped API 422", fmt.Errorf("x: %w", &sink.APIError{Status: 422, Code: "validation_failed"}), false, true},
+		{"API 408", &sink.APIError{Status: 408}, false, false},
+		{"API 409", &sink.APIError{Status: 409, Code: "audio_missing"}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,9 +343,6 @@ func TestClassifyOtherErrors(t *testing.T) {
 			}
 			if got := sink.Permanent(tt.err); got != tt.permanent {
 				t.Errorf("Permanent = %v, want %v", got, tt.permanent)
-			}
-			if got := sink.Retryable(tt.err); got != tt.retryable {
-				t.Errorf("Retryable = %v, want %v", got, tt.retryable)
 			}
 		})
 	}

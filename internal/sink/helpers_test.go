@@ -15,33 +15,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakelog"
 	"github.com/crkai/syncd/internal/sink"
 )
 
-const (
-	bizA = "b1000000-0000-4000-8000-00000000000a"
-	bizB = "b2000000-0000-4000-8000-00000000000b"
-	bizC = "b3000000-0000-4000-8000-00000000000c"
-
-	tokFull        = "crk_full_a1b2c3d4e5f6"     // business A: ingest + view all
-	tokIngest      = "crk_ingest_d4e5f6a7b8c9"   // business A: ingest only
-	tokView        = "crk_view_0a0b0c0d0e0f"     // business A: view all only
-	tokSelf        = "crk_self_1a1b1c1d1e1f"     // business A: view self only
-	tokNone        = "crk_none_2a2b2c2d2e2f"     // business A: no scope
-	tokOff         = "crk_off_3a3b3c3d3e3f"      // business A: revoked
-	tokOld         = "crk_old_4a4b4c4d4e4f"      // business A: whoami without level
-	tokAccount     = "crk_account_6a6b6c6d6e6f"  // account key of u1: A and B
-	tokAccountView = "crk_accview_8a8b8c8d8e8f"  // account key of u1 with view_recording_all only
-	tokLonely      = "crk_lonely_9a9b9c9d9e9f"   // account key of u3: no business
-	tokWrong       = "crk_notakey_5d4c3b2a1f0e"  // known to nobody
-	tokHTTPTest    = "crk_httptest_7f7e7d7c7b7a" // for the httptest servers
-)
+// tokHTTPTest is the key of the clients of httptest servers.
+const tokHTTPTest = "crk_httptest_7f7e7d7c7b7a"
 
 // secrets are every token a test uses: none may appear in an error or a log.
-var secrets = []string{tokFull, tokIngest, tokView, tokSelf, tokNone, tokOff, tokOld, tokAccount, tokAccountView, tokLonely, tokWrong, tokHTTPTest}
+var secrets = append(fakecrk.FixtureTokens[:len(fakecrk.FixtureTokens):len(fakecrk.FixtureTokens)], tokHTTPTest)
 
 var bangkok = mustLoc("Asia/Bangkok")
 
@@ -53,35 +38,11 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-// startFake runs the CRK fake with three businesses and the keys above;
-// edit adjusts the options first. The clock is the real one unless edit
-// sets Now.
+// startFake runs the CRK fake holding fakecrk.Fixture; edit adjusts the
+// options first. The clock is the real one unless edit sets Now.
 func startFake(t *testing.T, edit func(*fakecrk.Options)) *fakecrk.Server {
 	t.Helper()
-	opts := fakecrk.Options{
-		Businesses: []fakecrk.Business{
-			{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"},
-			{ID: bizB, Name: "Acme Support", Slug: "acme-support"},
-			{ID: bizC, Name: "Other Co", Slug: "other-co"},
-		},
-		Tokens: map[string]fakecrk.Token{
-			tokFull:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall, fakecrk.ScopeViewAll}},
-			tokIngest:      {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}},
-			tokView:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewAll}},
-			tokSelf:        {BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewSelf}, UserID: "u1"},
-			tokNone:        {BusinessID: bizA},
-			tokOff:         {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}, Disabled: true},
-			tokOld:         {BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageCall}, OmitLevel: true},
-			tokAccount:     {Level: fakecrk.LevelAccount, UserID: "u1"},
-			tokAccountView: {Level: fakecrk.LevelAccount, UserID: "u1", Scopes: []string{fakecrk.ScopeViewAll}},
-			tokLonely:      {Level: fakecrk.LevelAccount, UserID: "u3"},
-		},
-		Members: map[string][]string{"u1": {bizA, bizB, "gone-business"}, "u2": {bizC}},
-	}
-	if edit != nil {
-		edit(&opts)
-	}
-	s, err := fakecrk.Start(opts)
+	s, err := fakecrk.StartFixture(edit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +65,7 @@ type client struct {
 // newClient returns a client of baseURL with token. Retries are fast by
 // default (1 ms backoff, Retry-After capped at 20 ms); edit adjusts the
 // configuration. Its debug log is checked for secrets at the end of the test.
-func newClient(t *testing.T, baseURL, token string, edit func(*sink.Config)) *client {
+func newClient(t *testing.T, baseURL, token string, edit func(*sink.Config, *sink.Deps)) *client {
 	t.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -112,15 +73,17 @@ func newClient(t *testing.T, baseURL, token string, edit func(*sink.Config)) *cl
 	cfg := sink.Config{
 		BaseURL:   baseURL,
 		Token:     token,
-		HTTP:      &http.Client{Transport: tr},
 		UserAgent: "syncd/1.2.3 (test)",
 		Retry:     sink.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond},
-		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
+	d := sink.Deps{Shared: deps.Shared{
+		HTTP:   &http.Client{Transport: tr},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}}
 	if edit != nil {
-		edit(&cfg)
+		edit(&cfg, &d)
 	}
-	c, err := sink.New(cfg)
+	c, err := sink.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/httpsafe"
 	"github.com/crkai/syncd/internal/httpsafe/httpsafetest"
 	"github.com/crkai/syncd/internal/sink"
@@ -30,9 +31,9 @@ func hostileClient(t *testing.T, baseURL string, hc *http.Client) *sink.Client {
 		hc = &http.Client{Transport: tr}
 	}
 	c, err := sink.New(sink.Config{
-		BaseURL: baseURL, Token: hostileToken, HTTP: hc,
+		BaseURL: baseURL, Token: hostileToken,
 		Retry: sink.Retry{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond},
-	})
+	}, sink.Deps{Shared: deps.Shared{HTTP: hc}})
 	if err != nil {
 		t.Fatal(err)
 	}

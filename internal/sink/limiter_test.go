@@ -24,9 +24,9 @@ func TestSharedLimiter(t *testing.T) {
 		limiter := sink.NewLimiter(perMinute)
 		clients := make([]*client, 2)
 		for i := range clients {
-			clients[i] = newClient(t, srv.URL(), tokFull, func(c *sink.Config) {
+			clients[i] = newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) {
 				if limited {
-					c.Limiter = limiter
+					d.Limiter = limiter
 				} else {
 					c.Retry.Attempts = 1
 				}

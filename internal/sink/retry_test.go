@@ -19,7 +19,7 @@ import (
 func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = 0 }) // the default cap: 2 min
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.Retry.MaxRetryAfter = 0 }) // the default cap: 2 min
 	srv.FailNext(fakecrk.EndpointCreate, http.StatusTooManyRequests, 1)
 	start := time.Now()
 	if _, err := c.Create(t.Context(), rec("ra-1")); err != nil {
@@ -37,7 +37,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestRetryAfterCapped(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = 40 * time.Millisecond })
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.Retry.MaxRetryAfter = 40 * time.Millisecond })
 	srv.FailNext(fakecrk.EndpointWhoami, http.StatusTooManyRequests, 2)
 	start := time.Now()
 	if _, err := c.WhoAmI(t.Context()); err != nil {
@@ -61,7 +61,7 @@ func TestRetryAfterForms(t *testing.T) {
 			w.Header().Set("Retry-After", at)
 			w.WriteHeader(http.StatusTooManyRequests)
 		})
-		c := newClient(t, base, tokHTTPTest, func(c *sink.Config) { c.Retry.Attempts = 1 })
+		c := newClient(t, base, tokHTTPTest, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 1 })
 		_, err := c.WhoAmI(t.Context())
 		if ra := apiError(t, err).RetryAfter; ra < 59*time.Minute || ra > time.Hour {
 			t.Errorf("RetryAfter %v, want about an hour", ra)
@@ -102,7 +102,7 @@ func TestRetryServerErrors(t *testing.T) {
 		for _, status := range []int{500, 502, 503, 504} {
 			t.Run(string(ep)+" "+http.StatusText(status), func(t *testing.T) {
 				srv := startFake(t, nil)
-				c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.Attempts = 3 })
+				c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 3 })
 				srv.FailNext(ep, status, 2)
 				if err := call(t, c); err != nil {
 					t.Fatalf("after 2 × %d: %v", status, err)
@@ -113,7 +113,7 @@ func TestRetryServerErrors(t *testing.T) {
 				// More failures than attempts: the last one is returned.
 				srv.FailNext(ep, status, 5)
 				err := call(t, c)
-				if ae := apiError(t, err); ae.Status != status || !sink.Retryable(err) {
+				if ae := apiError(t, err); ae.Status != status {
 					t.Fatalf("after 5 × %d: %v", status, err)
 				}
 				if n := srv.Count(ep); n != 6 {
@@ -131,8 +131,8 @@ func TestRetryDroppedConnection(t *testing.T) {
 	srv := startFake(t, nil)
 	// Without keep-alive, so that net/http's own replay of a GET whose
 	// reused connection broke does not blur the count of attempts.
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) {
-		c.HTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) {
+		d.HTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	})
 	srv.DropNext(fakecrk.EndpointCreate, 1)
 	cr, err := c.Create(t.Context(), rec("dc-1"))
@@ -158,7 +158,7 @@ func TestRetryDroppedConnection(t *testing.T) {
 	srv.DropNext(fakecrk.EndpointWhoami, 10)
 	_, err = c.WhoAmI(t.Context())
 	var ne *sink.NetError
-	if !errors.As(err, &ne) || !ne.Sent || ne.Timeout() || !sink.Retryable(err) || sink.Permanent(err) {
+	if !errors.As(err, &ne) || !ne.Sent || ne.Timeout() || sink.Permanent(err) {
 		t.Fatalf("dropped whoami: %v", err)
 	}
 	if n := srv.Count(fakecrk.EndpointWhoami); n != 6 {
@@ -171,10 +171,10 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 	for _, status := range []int{400, 401, 403, 404, 405, 409, 410, 413, 422} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			srv := startFake(t, nil)
-			c := newClient(t, srv.URL(), tokFull, nil)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 			srv.FailNext(fakecrk.EndpointCreate, status, 1)
 			_, err := c.Create(t.Context(), rec("ce-1"))
-			if ae := apiError(t, err); ae.Status != status || sink.Retryable(err) {
+			if ae := apiError(t, err); ae.Status != status {
 				t.Fatalf("%v", err)
 			}
 			if n := srv.Count(fakecrk.EndpointCreate); n != 1 {
@@ -204,7 +204,7 @@ func TestReextractRetries(t *testing.T) {
 	tests := []struct {
 		name       string
 		inject     func(srv *fakecrk.Server)
-		edit       func(*sink.Config)
+		edit       func(*sink.Config, *sink.Deps)
 		ok         bool
 		requests   int // reextract requests at the fake
 		reextracts int // the ones the fake acted on
@@ -213,23 +213,23 @@ func TestReextractRetries(t *testing.T) {
 		{"503", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointReextract, 503, 1) }, nil, false, 1, 0},
 		{"dropped after the work", func(s *fakecrk.Server) { s.DropNext(fakecrk.EndpointReextract, 1) }, nil, false, 1, 1},
 		{"timeout", func(s *fakecrk.Server) { s.SetFaults(fakecrk.Faults{Latency: time.Second}) },
-			func(c *sink.Config) { c.Timeout = 50 * time.Millisecond }, false, 1, 0},
+			func(c *sink.Config, d *sink.Deps) { c.Timeout = 50 * time.Millisecond }, false, 1, 0},
 		{"429", func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointReextract, 429, 2) }, nil, true, 3, 1},
-		{"refused dial", func(*fakecrk.Server) {}, func(c *sink.Config) {
-			c.HTTP = &http.Client{Transport: &http.Transport{DialContext: failFirstDial()}}
+		{"refused dial", func(*fakecrk.Server) {}, func(c *sink.Config, d *sink.Deps) {
+			d.HTTP = &http.Client{Transport: &http.Transport{DialContext: failFirstDial()}}
 		}, true, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startFake(t, nil)
-			cr := mustUpload(t, newClient(t, srv.URL(), tokFull, nil), "rx-1", 1000)
-			c := newClient(t, srv.URL(), tokFull, tt.edit)
+			cr := mustUpload(t, newClient(t, srv.URL(), fakecrk.TokFull, nil), "rx-1", 1000)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, tt.edit)
 			tt.inject(srv)
 			_, err := c.Reextract(t.Context(), cr.ID)
 			if (err == nil) != tt.ok {
 				t.Fatalf("reextract: %v, want ok=%v", err, tt.ok)
 			}
-			got, _ := srv.Recording(bizA, "rx-1")
+			got, _ := srv.Recording(fakecrk.BizA, "rx-1")
 			if n := srv.Count(fakecrk.EndpointReextract); n != tt.requests || got.Reextracts != tt.reextracts {
 				t.Fatalf("%d requests, %d acted on; want %d and %d", n, got.Reextracts, tt.requests, tt.reextracts)
 			}
@@ -240,13 +240,13 @@ func TestReextractRetries(t *testing.T) {
 // TestTimeout: an API request is bounded by Config.Timeout.
 func TestTimeout(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Timeout = 50 * time.Millisecond; c.Retry.Attempts = 2 })
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.Timeout = 50 * time.Millisecond; c.Retry.Attempts = 2 })
 	srv.SetFaults(fakecrk.Faults{Latency: 5 * time.Second})
 	start := time.Now()
 	_, err := c.WhoAmI(t.Context())
 	took := time.Since(start)
 	var ne *sink.NetError
-	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, context.DeadlineExceeded) || !sink.Retryable(err) {
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("whoami: %v, want a timeout", err)
 	}
 	if took >= 2*time.Second {
@@ -260,7 +260,7 @@ func TestTimeout(t *testing.T) {
 // TestContextEndsRetryWait: a caller's context ends the wait for a retry.
 func TestContextEndsRetryWait(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Retry.MaxRetryAfter = time.Minute })
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.Retry.MaxRetryAfter = time.Minute })
 	srv.FailNext(fakecrk.EndpointCreate, http.StatusTooManyRequests, 1)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -282,7 +282,7 @@ func TestContextEndsRetryWait(t *testing.T) {
 // past its context.
 func TestLimiterWaitEndsWithContext(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.Limiter = sink.NewLimiter(1) })
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { d.Limiter = sink.NewLimiter(1) })
 	if _, err := c.WhoAmI(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/httpsafe"
 )
 
@@ -31,16 +32,7 @@ type Config struct {
 	BaseURL    string // e.g. https://phone.mcloud.co.th/api/v1
 	Token      string // crk_…; never logged, never in an error
 	BusinessID string // sent as X-Business-Id on data calls when set (account keys)
-	// HTTP is the client every request goes through; nil means a new one.
-	// If it has no CheckRedirect of its own, the Client uses a copy of it
-	// with httpsafe.CheckRedirect, so that the token never follows a
-	// redirect to clear text or to another host.
-	HTTP *http.Client
-	// Limiter paces every CRK API call of the process (every attempt,
-	// retries included). Share one between every Client and the alerter.
-	// nil means unlimited.
-	Limiter   *rate.Limiter
-	UserAgent string
+	UserAgent  string
 	// Timeout bounds each API request; 0 means 30 s. Uploads are bounded by
 	// UploadStall instead, since a large file may take long to send.
 	Timeout time.Duration
@@ -48,8 +40,20 @@ type Config struct {
 	// storage may take to answer once the body is sent); 0 means 60 s.
 	UploadStall time.Duration
 	Retry       Retry
-	Metrics     *Metrics // nil records nothing
-	Logger      *slog.Logger
+}
+
+// Deps are what a Client is built with. The shared HTTP client is used
+// as it is if it has a CheckRedirect of its own, else through a copy with
+// httpsafe.CheckRedirect, so that the token never follows a redirect to
+// clear text or to another host. Its metrics are
+// syncd_crk_requests_total{endpoint,code} and
+// syncd_crk_request_duration_seconds{endpoint}.
+type Deps struct {
+	deps.Shared
+	// Limiter paces every CRK API call of the process (every attempt,
+	// retries included). Share one between every Client and the alerter.
+	// nil means unlimited.
+	Limiter *rate.Limiter
 }
 
 // Retry bounds the retries of one request. Zero values take the defaults.
@@ -69,13 +73,17 @@ func NewLimiter(perMinute int) *rate.Limiter {
 // Client talks to one CRK API base URL with one token. It is safe for
 // concurrent use.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	log  *slog.Logger
+	cfg     Config
+	base    *url.URL
+	http    *http.Client
+	limiter *rate.Limiter
+	log     *slog.Logger
+	now     func() time.Time
+	m       *metrics
 }
 
 // New checks cfg and returns a Client. It does no I/O.
-func New(cfg Config) (*Client, error) {
+func New(cfg Config, d Deps) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("crk: base URL %q is not an absolute http(s) URL", cfg.BaseURL)
@@ -83,7 +91,6 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("crk: no API token")
 	}
-	cfg.HTTP = httpsafe.WithRedirectPolicy(cfg.HTTP)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
@@ -105,11 +112,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "syncd"
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, base: u, log: log}, nil
+	sh := d.Shared.Defaulted()
+	return &Client{
+		cfg: cfg, base: u, http: httpsafe.WithRedirectPolicy(sh.HTTP), limiter: d.Limiter,
+		log: sh.Logger, now: sh.Now, m: newMetrics(sh.Registerer),
+	}, nil
 }
 
 // call is one API request.
@@ -138,8 +145,8 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		if c.cfg.Limiter != nil {
-			if err := c.cfg.Limiter.Wait(ctx); err != nil {
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
 				return fmt.Errorf("crk %s: waiting for the rate limiter: %w", cl.endpoint, ctxErr(ctx, err))
 			}
 		}
@@ -181,13 +188,13 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) error {
 		req.Header.Set("X-Business-Id", c.cfg.BusinessID)
 	}
 	start := time.Now()
-	resp, err := c.cfg.HTTP.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
-		c.cfg.Metrics.observe(cl.endpoint, "error", time.Since(start))
+		c.m.observe(cl.endpoint, "error", time.Since(start))
 		return &NetError{Endpoint: cl.endpoint, Err: cleanNetErr(err), Sent: !dialFailed(err)}
 	}
 	defer resp.Body.Close()
-	c.cfg.Metrics.observe(cl.endpoint, strconv.Itoa(resp.StatusCode), time.Since(start))
+	c.m.observe(cl.endpoint, strconv.Itoa(resp.StatusCode), time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.readAPIError(cl.endpoint, resp)
 	}
@@ -267,7 +274,7 @@ func (c *Client) readAPIError(endpoint string, resp *http.Response) error {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
 			e.RetryAfter = time.Duration(n) * time.Second
 		} else if t, err := http.ParseTime(s); err == nil {
-			e.RetryAfter = max(time.Until(t), 0)
+			e.RetryAfter = max(t.Sub(c.now()), 0)
 		}
 	}
 	var shape struct {
@@ -338,21 +345,4 @@ func ctxErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// Retryable reports whether err may go away by itself: rate limiting, a
-// server fault, a network failure, an expired upload URL.
-func Retryable(err error) bool {
-	var ae *APIError
-	var ne *NetError
-	var ue *UploadError
-	switch {
-	case errors.As(err, &ae):
-		return ae.Status == http.StatusTooManyRequests || ae.Status >= 500 || ae.Status == http.StatusRequestTimeout
-	case errors.As(err, &ue):
-		return ue.Status >= 500 || ue.Status == http.StatusTooManyRequests || errors.Is(err, ErrUploadExpired)
-	case errors.As(err, &ne):
-		return true
-	}
-	return false
 }

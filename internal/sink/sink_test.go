@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
 )
 
@@ -12,16 +13,16 @@ func TestNew(t *testing.T) {
 	tests := []struct {
 		base, token, wantErr string
 	}{
-		{"https://phone.mcloud.co.th/api/v1", tokFull, ""},
-		{"http://127.0.0.1:1/api/v1/", tokFull, ""},
-		{"", tokFull, `crk: base URL "" is not an absolute http(s) URL`},
-		{"/api/v1", tokFull, `crk: base URL "/api/v1" is not an absolute http(s) URL`},
-		{"ftp://phone.mcloud.co.th/api/v1", tokFull, `crk: base URL "ftp://phone.mcloud.co.th/api/v1" is not an absolute http(s) URL`},
-		{"https://", tokFull, `crk: base URL "https://" is not an absolute http(s) URL`},
+		{"https://phone.mcloud.co.th/api/v1", fakecrk.TokFull, ""},
+		{"http://127.0.0.1:1/api/v1/", fakecrk.TokFull, ""},
+		{"", fakecrk.TokFull, `crk: base URL "" is not an absolute http(s) URL`},
+		{"/api/v1", fakecrk.TokFull, `crk: base URL "/api/v1" is not an absolute http(s) URL`},
+		{"ftp://phone.mcloud.co.th/api/v1", fakecrk.TokFull, `crk: base URL "ftp://phone.mcloud.co.th/api/v1" is not an absolute http(s) URL`},
+		{"https://", fakecrk.TokFull, `crk: base URL "https://" is not an absolute http(s) URL`},
 		{"https://phone.mcloud.co.th/api/v1", "", "crk: no API token"},
 	}
 	for _, tt := range tests {
-		_, err := sink.New(sink.Config{BaseURL: tt.base, Token: tt.token})
+		_, err := sink.New(sink.Config{BaseURL: tt.base, Token: tt.token}, sink.Deps{})
 		if got := errText(err); got != tt.wantErr {
 			t.Errorf("New(%q): %q, want %q", tt.base, got, tt.wantErr)
 		}
@@ -34,7 +35,7 @@ func TestNew(t *testing.T) {
 func TestBaseURLSlash(t *testing.T) {
 	srv := startFake(t, nil)
 	for _, base := range []string{srv.URL(), srv.URL() + "/"} {
-		c := newClient(t, base, tokFull, nil)
+		c := newClient(t, base, fakecrk.TokFull, nil)
 		if _, err := c.WhoAmI(t.Context()); err != nil {
 			t.Errorf("%s: %v", base, err)
 		}
@@ -51,7 +52,7 @@ func TestUserAgent(t *testing.T) {
 	} {
 		srv := startFake(t, nil)
 		base, rc := record(t, srv)
-		c := newClient(t, base, tokFull, func(c *sink.Config) { c.UserAgent = tt.configured })
+		c := newClient(t, base, fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.UserAgent = tt.configured })
 		if _, err := c.WhoAmI(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func TestUserAgent(t *testing.T) {
 func TestTokenOnlyToTheAPI(t *testing.T) {
 	srv := startFake(t, nil)
 	base, rc := record(t, srv)
-	c := newClient(t, base, tokFull, nil)
+	c := newClient(t, base, fakecrk.TokFull, nil)
 	cr := mustUpload(t, c, "tok-1", 10)
 	if _, err := c.Reextract(t.Context(), cr.ID); err != nil {
 		t.Fatal(err)
@@ -91,10 +92,10 @@ func TestTokenOnlyToTheAPI(t *testing.T) {
 			if auth != "" {
 				t.Errorf("storage got Authorization %q", auth)
 			}
-		case auth != "Bearer "+tokFull:
+		case auth != "Bearer "+fakecrk.TokFull:
 			t.Errorf("%s %s: Authorization %q", s.Method, s.Path, auth)
 		}
-		if u := s.Path + "?" + s.Query.Encode(); strings.Contains(u, tokFull) || strings.Contains(u, "crk_") {
+		if u := s.Path + "?" + s.Query.Encode(); strings.Contains(u, fakecrk.TokFull) || strings.Contains(u, "crk_") {
 			t.Errorf("a token is in a URL: %s", u)
 		}
 	}

@@ -86,16 +86,16 @@ func (c *Client) Upload(ctx context.Context, uploadURL, contentType string, body
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	start := time.Now()
-	resp, err := c.cfg.HTTP.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
-		c.cfg.Metrics.observe("upload", "error", time.Since(start))
+		c.m.observe("upload", "error", time.Since(start))
 		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil && cause != ctx.Err() {
 			err = cause
 		}
 		return &NetError{Endpoint: "upload", Err: cleanNetErr(err), Sent: !dialFailed(err)}
 	}
 	defer resp.Body.Close()
-	c.cfg.Metrics.observe("upload", strconv.Itoa(resp.StatusCode), time.Since(start))
+	c.m.observe("upload", strconv.Itoa(resp.StatusCode), time.Since(start))
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpsafe.MaxDrain))
 		return nil

@@ -46,7 +46,7 @@ func TestUploadStreams(t *testing.T) {
 	srv := startFake(t, nil)
 	srv.SetBehaviour(fakecrk.Behaviour{AllowChunked: true}) // the sink streams what it is given; the syncer spools
 	base, rc := record(t, srv)
-	c := newClient(t, base, tokFull, nil)
+	c := newClient(t, base, fakecrk.TokFull, nil)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dataID := "up-" + tt.name
@@ -80,7 +80,7 @@ func TestUploadStreams(t *testing.T) {
 			if ua := put.Header.Get("User-Agent"); ua != "syncd/1.2.3 (test)" {
 				t.Errorf("User-Agent %q", ua)
 			}
-			got, _ := srv.Recording(bizA, dataID)
+			got, _ := srv.Recording(fakecrk.BizA, dataID)
 			if !got.HasAudio || got.AudioSize != tt.size || got.AudioSHA256 != a.Sum() {
 				t.Errorf("stored %d bytes (has audio %v), want %d byte-exact", got.AudioSize, got.HasAudio, tt.size)
 			}
@@ -92,7 +92,8 @@ func TestUploadStreams(t *testing.T) {
 }
 
 // TestUploadErrors: storage's refusals come back as *UploadError, typed as
-// expired (heal by creating again) or rejected, and none is retried.
+// expired (heal by creating again) or rejected, and none is retried by the
+// client; a second try heals what may pass by itself.
 func TestUploadErrors(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -103,12 +104,14 @@ func TestUploadErrors(t *testing.T) {
 		code        string
 		expired     bool
 		rejected    bool
-		retryable   bool
+		// heals: a second upload succeeds, to the same URL or, when it
+		// expired, to a fresh one from creating again.
+		heals bool
 	}{
 		{name: "content length required", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{ChunkedStatus: 411}) },
 			size: -1, status: 411, code: "MissingContentLength", rejected: true},
 		{name: "expired", inject: func(s *fakecrk.Server) { s.ExpireNextUploads(1) },
-			status: 403, code: "AccessDenied", expired: true, retryable: true},
+			status: 403, code: "AccessDenied", expired: true, heals: true},
 		{name: "wrong content type", contentType: "audio/mpeg",
 			status: 403, code: "SignatureDoesNotMatch", rejected: true},
 		{name: "too large", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{MaxUploadSize: 100}) },
@@ -116,14 +119,14 @@ func TestUploadErrors(t *testing.T) {
 		{name: "too large, chunked", inject: func(s *fakecrk.Server) { s.SetBehaviour(fakecrk.Behaviour{MaxUploadSize: 100, AllowChunked: true}) },
 			size: -1, status: 400, code: "EntityTooLarge", rejected: true},
 		{name: "storage fault", inject: func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointUpload, 500, 1) },
-			status: 500, code: "InternalError", retryable: true},
+			status: 500, code: "InternalError", heals: true},
 		{name: "storage busy", inject: func(s *fakecrk.Server) { s.FailNext(fakecrk.EndpointUpload, 503, 1) },
-			status: 503, code: "SlowDown", retryable: true},
+			status: 503, code: "SlowDown", heals: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startFake(t, nil)
-			c := newClient(t, srv.URL(), tokFull, nil)
+			c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 			cr := mustCreate(t, c, "ue-1")
 			if tt.inject != nil {
 				tt.inject(srv)
@@ -150,17 +153,22 @@ func TestUploadErrors(t *testing.T) {
 			if got := errors.Is(err, sink.ErrUploadRejected); got != tt.rejected {
 				t.Errorf("rejected = %v", got)
 			}
-			if got := sink.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable = %v", got)
-			}
 			if sink.Permanent(err) || sink.IsAuth(err) {
 				t.Errorf("an upload error counted as an API refusal: %v", err)
 			}
 			if n := srv.Count(fakecrk.EndpointUpload); n != 1 {
 				t.Errorf("%d uploads, want 1: a stream is not replayed", n)
 			}
-			if got, _ := srv.Recording(bizA, "ue-1"); got.HasAudio {
+			if got, _ := srv.Recording(fakecrk.BizA, "ue-1"); got.HasAudio {
 				t.Errorf("refused audio was stored")
+			}
+			again := cr.UploadURL
+			if tt.expired {
+				again = mustCreate(t, c, "ue-1").UploadURL
+			}
+			err = c.Upload(t.Context(), again, ct, audio(1, 1000).Reader(), size)
+			if got, _ := srv.Recording(fakecrk.BizA, "ue-1"); (err == nil) != tt.heals || got.HasAudio != tt.heals {
+				t.Errorf("a second try: %v, audio stored %v; want it to heal: %v", err, got.HasAudio, tt.heals)
 			}
 		})
 	}
@@ -172,7 +180,7 @@ func TestUploadURLExpires(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC))
 	srv := startFake(t, func(o *fakecrk.Options) { o.Now = clk.Now })
 	srv.SetFaults(fakecrk.Faults{URLExpiry: time.Minute})
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 
 	cr := mustCreate(t, c, "exp-1")
 	clk.Advance(30 * time.Second)
@@ -181,14 +189,14 @@ func TestUploadURLExpires(t *testing.T) {
 	}
 	clk.Advance(31 * time.Second)
 	err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(2, 10).Reader(), 10)
-	if !errors.Is(err, sink.ErrUploadExpired) || !sink.Retryable(err) || errors.Is(err, sink.ErrUploadRejected) {
+	if !errors.Is(err, sink.ErrUploadExpired) || errors.Is(err, sink.ErrUploadRejected) {
 		t.Fatalf("past the expiry: %v", err)
 	}
 	fresh := mustCreate(t, c, "exp-1")
 	if err := c.Upload(t.Context(), fresh.UploadURL, "audio/wav", audio(2, 10).Reader(), 10); err != nil {
 		t.Fatalf("fresh URL: %v", err)
 	}
-	if got, _ := srv.Recording(bizA, "exp-1"); got.Uploads != 2 || got.AudioSHA256 != audio(2, 10).Sum() {
+	if got, _ := srv.Recording(fakecrk.BizA, "exp-1"); got.Uploads != 2 || got.AudioSHA256 != audio(2, 10).Sum() {
 		t.Fatalf("stored %+v", got)
 	}
 }
@@ -197,7 +205,7 @@ func TestUploadURLExpires(t *testing.T) {
 // the URL nor its signature.
 func TestUploadNetworkErrors(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 	cr := mustCreate(t, c, "ne-1")
 	u, err := url.Parse(cr.UploadURL)
 	if err != nil {
@@ -213,7 +221,7 @@ func TestUploadNetworkErrors(t *testing.T) {
 	t.Run("connection refused", func(t *testing.T) {
 		err := c.Upload(t.Context(), closed.String(), "audio/wav", audio(1, 10).Reader(), 10)
 		var ne *sink.NetError
-		if !errors.As(err, &ne) || ne.Sent || !sink.Retryable(err) {
+		if !errors.As(err, &ne) || ne.Sent {
 			t.Fatalf("upload: %v", err)
 		}
 		if !strings.HasPrefix(err.Error(), "crk upload: put: dial tcp ") {
@@ -224,11 +232,15 @@ func TestUploadNetworkErrors(t *testing.T) {
 		srv.DropNext(fakecrk.EndpointUpload, 1)
 		err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 10).Reader(), 10)
 		var ne *sink.NetError
-		if !errors.As(err, &ne) || !ne.Sent || !sink.Retryable(err) {
+		if !errors.As(err, &ne) || !ne.Sent {
 			t.Fatalf("upload: %v", err)
 		}
 		if n := srv.Count(fakecrk.EndpointUpload); n != 1 {
 			t.Errorf("%d uploads, want 1", n)
+		}
+		// A dropped connection passes: the same URL takes the audio next time.
+		if err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", audio(1, 10).Reader(), 10); err != nil {
+			t.Fatalf("upload again: %v", err)
 		}
 	})
 	t.Run("URL that does not parse", func(t *testing.T) {
@@ -253,7 +265,7 @@ func TestUploadNetworkErrors(t *testing.T) {
 		if !errors.As(err, &ne) {
 			t.Fatalf("upload: %v", err)
 		}
-		if got, _ := srv.Recording(bizA, "ne-2"); got.HasAudio {
+		if got, _ := srv.Recording(fakecrk.BizA, "ne-2"); got.HasAudio {
 			t.Errorf("a short body was stored")
 		}
 	})
@@ -307,7 +319,7 @@ func TestUploadStall(t *testing.T) {
 	t.Parallel()
 	const stall = 200 * time.Millisecond
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, func(c *sink.Config) { c.UploadStall = stall })
+	c := newClient(t, srv.URL(), fakecrk.TokFull, func(c *sink.Config, d *sink.Deps) { c.UploadStall = stall })
 
 	t.Run("source stops", func(t *testing.T) {
 		cr := mustCreate(t, c, "st-1")
@@ -315,7 +327,8 @@ func TestUploadStall(t *testing.T) {
 		defer body.unblock()
 		start := time.Now()
 		err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", body, 1000)
-		if err == nil || err.Error() != "crk upload: upload made no progress for 200ms" || !sink.Retryable(err) {
+		var ne *sink.NetError
+		if !errors.As(err, &ne) || err.Error() != "crk upload: upload made no progress for 200ms" {
 			t.Fatalf("upload: %v", err)
 		}
 		if took := time.Since(start); took > 5*time.Second {
@@ -337,7 +350,7 @@ func TestUploadStall(t *testing.T) {
 		if err := c.Upload(t.Context(), cr.UploadURL, "audio/wav", body, 1500); err != nil {
 			t.Fatalf("upload: %v", err)
 		}
-		if got, _ := srv.Recording(bizA, "st-3"); got.AudioSize != 1500 {
+		if got, _ := srv.Recording(fakecrk.BizA, "st-3"); got.AudioSize != 1500 {
 			t.Fatalf("stored %d bytes", got.AudioSize)
 		}
 	})
@@ -363,7 +376,7 @@ func (w *watchedReader) Read(p []byte) (int, error) {
 // the caller counts the bytes and closes the source next.
 func TestUploadStopsReading(t *testing.T) {
 	srv := startFake(t, nil)
-	c := newClient(t, srv.URL(), tokFull, nil)
+	c := newClient(t, srv.URL(), fakecrk.TokFull, nil)
 	cr := mustCreate(t, c, "sr-1")
 	for i := range 5 {
 		srv.ExpireNextUploads(1)

@@ -11,10 +11,10 @@ import (
 )
 
 func TestWhoAmIAndAuthorize(t *testing.T) {
-	a := sink.Business{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"}
-	b := sink.Business{ID: bizB, Name: "Acme Support", Slug: "acme-support"}
+	a := sink.Business{ID: fakecrk.BizA, Name: "Acme Sales", Slug: "acme-sales"}
+	b := sink.Business{ID: fakecrk.BizB, Name: "Acme Support", Slug: "acme-support"}
 	const lacksView = "the token lacks view_recording_all: after a crash between asking for AI processing and recording it, syncd cannot check CRK and will quarantine those recordings instead of paying twice"
-	const reaches = bizA + " (Acme Sales), " + bizB + " (Acme Support)"
+	const reaches = fakecrk.BizA + " (Acme Sales), " + fakecrk.BizB + " (Acme Support)"
 	tests := []struct {
 		name  string
 		token string
@@ -26,31 +26,31 @@ func TestWhoAmIAndAuthorize(t *testing.T) {
 		name4     map[string]string // BusinessName for a business id
 	}{
 		{
-			name: "business key with level", token: tokFull,
+			name: "business key with level", token: fakecrk.TokFull,
 			want: sink.Identity{Level: "business", Business: &a, Scopes: []string{"manage_call_recording", "view_recording_all"}},
 			authorize: map[string]string{
-				"":   "",
-				bizA: "",
-				bizB: `CRK_BUSINESS_ID "` + bizB + `" differs from the business key's own business "` + bizA + `": unset CRK_BUSINESS_ID`,
+				"":           "",
+				fakecrk.BizA: "",
+				fakecrk.BizB: `CRK_BUSINESS_ID "` + fakecrk.BizB + `" differs from the business key's own business "` + fakecrk.BizA + `": unset CRK_BUSINESS_ID`,
 			},
-			name4: map[string]string{"": "Acme Sales", bizB: "Acme Sales"},
+			name4: map[string]string{"": "Acme Sales", fakecrk.BizB: "Acme Sales"},
 		},
 		{
-			name: "business key without level (older deployments)", token: tokOld,
+			name: "business key without level (older deployments)", token: fakecrk.TokOld,
 			want:      sink.Identity{Level: "business", Business: &a, Scopes: []string{"manage_call_recording"}},
-			authorize: map[string]string{"": "", bizA: ""},
+			authorize: map[string]string{"": "", fakecrk.BizA: ""},
 			canVerify: lacksView,
 		},
 		{
-			name: "business key without the ingest scope", token: tokView,
+			name: "business key without the ingest scope", token: fakecrk.TokView,
 			want: sink.Identity{Level: "business", Business: &a, Scopes: []string{"view_recording_all"}},
 			authorize: map[string]string{
-				"":   "the token lacks the scope manage_call_recording that syncd needs (it has: view_recording_all): create a token with it",
-				bizB: `CRK_BUSINESS_ID "` + bizB + `" differs from the business key's own business "` + bizA + `": unset CRK_BUSINESS_ID`,
+				"":           "the token lacks the scope manage_call_recording that syncd needs (it has: view_recording_all): create a token with it",
+				fakecrk.BizB: `CRK_BUSINESS_ID "` + fakecrk.BizB + `" differs from the business key's own business "` + fakecrk.BizA + `": unset CRK_BUSINESS_ID`,
 			},
 		},
 		{
-			name: "business key that sees only its own recordings", token: tokSelf,
+			name: "business key that sees only its own recordings", token: fakecrk.TokSelf,
 			want: sink.Identity{Level: "business", Business: &a, Scopes: []string{"view_recording_self"}},
 			authorize: map[string]string{
 				"": "the token lacks the scope manage_call_recording that syncd needs (it has: view_recording_self): create a token with it",
@@ -60,7 +60,7 @@ func TestWhoAmIAndAuthorize(t *testing.T) {
 			canVerify: lacksView,
 		},
 		{
-			name: "business key without any scope", token: tokNone,
+			name: "business key without any scope", token: fakecrk.TokNone,
 			want: sink.Identity{Level: "business", Business: &a, Scopes: []string{}},
 			authorize: map[string]string{
 				"": "the token lacks the scope manage_call_recording that syncd needs (it has: ): create a token with it",
@@ -68,29 +68,29 @@ func TestWhoAmIAndAuthorize(t *testing.T) {
 			canVerify: lacksView,
 		},
 		{
-			name: "account key", token: tokAccount,
+			name: "account key", token: fakecrk.TokAccount,
 			want: sink.Identity{Level: "account", UserID: "u1", Scopes: []string{"manage_all"}, Businesses: []sink.Business{a, b}},
 			authorize: map[string]string{
-				"":   "CRK_API_TOKEN is an account key: set CRK_BUSINESS_ID to one of its businesses: " + reaches,
-				bizA: "",
-				bizB: "",
-				bizC: `CRK_BUSINESS_ID "` + bizC + `" is not a business this account key reaches; it reaches: ` + reaches,
+				"":           "CRK_API_TOKEN is an account key: set CRK_BUSINESS_ID to one of its businesses: " + reaches,
+				fakecrk.BizA: "",
+				fakecrk.BizB: "",
+				fakecrk.BizC: `CRK_BUSINESS_ID "` + fakecrk.BizC + `" is not a business this account key reaches; it reaches: ` + reaches,
 			},
-			name4: map[string]string{bizA: "Acme Sales", bizB: "Acme Support", bizC: "", "": ""},
+			name4: map[string]string{fakecrk.BizA: "Acme Sales", fakecrk.BizB: "Acme Support", fakecrk.BizC: "", "": ""},
 		},
 		{
-			name: "account key without manage_all", token: tokAccountView,
+			name: "account key without manage_all", token: fakecrk.TokAccountView,
 			want: sink.Identity{Level: "account", UserID: "u1", Scopes: []string{"view_recording_all"}, Businesses: []sink.Business{a, b}},
 			authorize: map[string]string{
-				bizA: "the account key lacks manage_all (it has: view_recording_all)",
+				fakecrk.BizA: "the account key lacks manage_all (it has: view_recording_all)",
 			},
 		},
 		{
-			name: "account key of no business", token: tokLonely,
+			name: "account key of no business", token: fakecrk.TokLonely,
 			want: sink.Identity{Level: "account", UserID: "u3", Scopes: []string{"manage_all"}, Businesses: []sink.Business{}},
 			authorize: map[string]string{
-				"":   "CRK_API_TOKEN is an account key: set CRK_BUSINESS_ID to one of its businesses: (none)",
-				bizA: `CRK_BUSINESS_ID "` + bizA + `" is not a business this account key reaches; it reaches: (none)`,
+				"":           "CRK_API_TOKEN is an account key: set CRK_BUSINESS_ID to one of its businesses: (none)",
+				fakecrk.BizA: `CRK_BUSINESS_ID "` + fakecrk.BizA + `" is not a business this account key reaches; it reaches: (none)`,
 			},
 		},
 	}
@@ -139,12 +139,12 @@ func errText(err error) string {
 func TestWhoAmIAccountKeyWithBusinessID(t *testing.T) {
 	srv := startFake(t, nil)
 	base, rec := record(t, srv)
-	c := newClient(t, base, tokAccount, func(c *sink.Config) { c.BusinessID = bizB })
+	c := newClient(t, base, fakecrk.TokAccount, func(c *sink.Config, d *sink.Deps) { c.BusinessID = fakecrk.BizB })
 	id, err := c.WhoAmI(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.Level != "account" || id.Authorize(bizB) != nil || id.BusinessName(bizB) != "Acme Support" {
+	if id.Level != "account" || id.Authorize(fakecrk.BizB) != nil || id.BusinessName(fakecrk.BizB) != "Acme Support" {
 		t.Fatalf("identity %+v", id)
 	}
 	for _, s := range rec.all() {
@@ -182,7 +182,7 @@ func TestWhoAmIAnswers(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(tt.body))
 			})
-			c := newClient(t, base, tokHTTPTest, func(c *sink.Config) { c.Retry.Attempts = 1 })
+			c := newClient(t, base, tokHTTPTest, func(c *sink.Config, d *sink.Deps) { c.Retry.Attempts = 1 })
 			id, err := c.WhoAmI(t.Context())
 			if got := errText(err); got != tt.wantErr {
 				t.Fatalf("error %q, want %q", got, tt.wantErr)
@@ -211,8 +211,8 @@ func TestWhoAmIErrors(t *testing.T) {
 		token    string
 		sentinel error
 	}{
-		{tokWrong, sink.ErrInvalidToken},
-		{tokOff, sink.ErrTokenDisabled},
+		{fakecrk.TokWrong, sink.ErrInvalidToken},
+		{fakecrk.TokOff, sink.ErrTokenDisabled},
 	} {
 		c := newClient(t, srv.URL(), tt.token, nil)
 		_, err := c.WhoAmI(t.Context())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/sources"
 )
 
@@ -65,7 +66,7 @@ func TestEveryDemoFakeWorks(t *testing.T) {
 				t.Fatalf("sources %q, want %s alone", got, k.Name)
 			}
 			src, _ := cfg.Source(k.Name)
-			c, err := src.New(connectors.Deps{HTTP: &http.Client{}, Location: loc, Region: "TH", Now: time.Now})
+			c, err := src.New(connectors.Deps{Shared: deps.Shared{HTTP: &http.Client{}, Now: time.Now}, Location: loc, Region: "TH"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors/connectortest"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/sink"
@@ -71,7 +72,7 @@ func BenchmarkRateLimitUtilisation(b *testing.B) {
 		b.StopTimer()
 		e := newEnvWith(b, Config{Concurrency: 4}, envOptions{
 			crk:       func(o *fakecrk.Options) { o.RateLimit = perMinute },
-			sink:      func(c *sink.Config) { c.Limiter = sink.NewLimiter(perMinute) },
+			sink:      func(_ *sink.Config, d *sink.Deps) { d.Limiter = sink.NewLimiter(perMinute) },
 			transport: productionTransport(4),
 		})
 		backlog(e, recordings, 4<<10)
@@ -252,7 +253,7 @@ type timedSink struct {
 // timed makes e's syncer call CRK through a timedSink.
 func (e *env) timed() *timedSink {
 	t := &timedSink{s: e.sink}
-	e.sy = New(e.cfg, e.store, t, nil, nil, e.clock.Now)
+	e.sy = New(e.cfg, Deps{Shared: deps.Shared{Now: e.clock.Now}, Store: e.store, Sink: t})
 	return t
 }
 

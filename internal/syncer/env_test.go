@@ -14,6 +14,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/connectortest"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakeclock"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
@@ -147,9 +148,9 @@ func newEnv(t *testing.T, cfg Config) *env {
 
 // envOptions adjust an env before it starts (benchmarks).
 type envOptions struct {
-	crk       func(*fakecrk.Options) // the fake's options
-	sink      func(*sink.Config)     // the client's configuration
-	transport func(*http.Transport)  // the HTTP transport under cutTransport
+	crk       func(*fakecrk.Options)         // the fake's options
+	sink      func(*sink.Config, *sink.Deps) // the client's configuration
+	transport func(*http.Transport)          // the HTTP transport under cutTransport
 }
 
 func newEnvWith(t testing.TB, cfg Config, o envOptions) *env {
@@ -173,12 +174,13 @@ func newEnvWith(t testing.TB, cfg Config, o envOptions) *env {
 		o.transport(e.transport.base)
 	}
 	t.Cleanup(e.transport.base.CloseIdleConnections)
-	sc := sink.Config{BaseURL: srv.URL(), Token: testToken, HTTP: &http.Client{Transport: e.transport},
+	sc := sink.Config{BaseURL: srv.URL(), Token: testToken,
 		Retry: sink.Retry{Attempts: 6, Base: time.Millisecond, Max: 5 * time.Millisecond}, UserAgent: "syncd/test"}
+	sd := sink.Deps{Shared: deps.Shared{HTTP: &http.Client{Transport: e.transport}}}
 	if o.sink != nil {
-		o.sink(&sc)
+		o.sink(&sc, &sd)
 	}
-	e.sink, err = sink.New(sc)
+	e.sink, err = sink.New(sc, sd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +206,7 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.sy = New(e.cfg, e.store, e.sink, nil, nil, e.clock.Now)
+	e.sy = New(e.cfg, Deps{Shared: deps.Shared{Now: e.clock.Now}, Store: e.store, Sink: e.sink})
 }
 
 // reopen closes the state file and opens it again, as a restart does.

@@ -77,9 +77,6 @@ func (s *Syncer) loginResult(ctx context.Context, src string, err error) error {
 }
 
 func (s *Syncer) setLoginRetry(src string, until time.Time) {
-	if s.m == nil {
-		return
-	}
 	v := 0.0
 	if !until.IsZero() {
 		v = float64(until.Unix())

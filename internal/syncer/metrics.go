@@ -1,10 +1,14 @@
 package syncer
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// Metrics are the per-source sync metrics of DESIGN.md. No label names a
+	"github.com/crkai/syncd/internal/deps"
+)
+
+// metrics are the per-source sync metrics of DESIGN.md. No label names a
 // recording.
-type Metrics struct {
+type metrics struct {
 	listed      *prometheus.CounterVec
 	synced      *prometheus.CounterVec
 	failed      *prometheus.CounterVec
@@ -17,10 +21,11 @@ type Metrics struct {
 	loginRetry  *prometheus.GaugeVec
 }
 
-// NewMetrics registers the syncer's metrics on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// newMetrics registers the syncer's metrics on reg, or takes those already
+// there (a Syncer built again on the same registry counts on).
+func newMetrics(reg prometheus.Registerer) *metrics {
 	src := []string{"source"}
-	m := &Metrics{
+	m := &metrics{
 		listed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncd_recordings_listed_total",
 			Help: "Recordings the source listed in a pass's window (a recording is counted again by every pass that lists it)."}, src),
 		synced: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "syncd_recordings_synced_total",
@@ -42,6 +47,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		loginRetry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "syncd_source_login_backoff_until_timestamp_seconds",
 			Help: "While the source's log-in is refused: Unix time before which syncd will not try it again (0 when not backing off)."}, src),
 	}
-	reg.MustRegister(m.listed, m.synced, m.failed, m.quarantined, m.pending, m.duration, m.lastSuccess, m.up, m.audioBytes, m.loginRetry)
+	m.listed, m.synced, m.failed = deps.Register(reg, m.listed), deps.Register(reg, m.synced), deps.Register(reg, m.failed)
+	m.quarantined, m.pending = deps.Register(reg, m.quarantined), deps.Register(reg, m.pending)
+	m.duration, m.lastSuccess, m.up = deps.Register(reg, m.duration), deps.Register(reg, m.lastSuccess), deps.Register(reg, m.up)
+	m.audioBytes, m.loginRetry = deps.Register(reg, m.audioBytes), deps.Register(reg, m.loginRetry)
 	return m
 }

@@ -66,9 +66,7 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 	}
 	switch {
 	case err == nil:
-		if s.m != nil {
-			s.m.synced.WithLabelValues(src).Inc()
-		}
+		s.m.synced.WithLabelValues(src).Inc()
 		return it, true, nil
 	case fatal(err):
 		it.Err = err
@@ -272,9 +270,7 @@ func (s *Syncer) uploadOnce(ctx context.Context, c connectors.Connector, rec con
 	}
 	err = s.sink.Upload(ctx, created.UploadURL, ct, body, size)
 	n := counted.n.Load()
-	if s.m != nil {
-		s.m.audioBytes.WithLabelValues(c.Name()).Add(float64(n))
-	}
+	s.m.audioBytes.WithLabelValues(c.Name()).Add(float64(n))
 	if ferr := counted.failure(); ferr != nil {
 		// The source broke off the stream: its error says why better.
 		return n, fmt.Errorf("reading the audio of %s: %w", rec.DataID, ferr)
@@ -318,9 +314,7 @@ func (s *Syncer) fail(src string, rec connectors.Recording, why string, err erro
 
 // count counts one failed attempt, without a log line.
 func (s *Syncer) count(src, why string) {
-	if s.m != nil {
-		s.m.failed.WithLabelValues(src, why).Inc()
-	}
+	s.m.failed.WithLabelValues(src, why).Inc()
 }
 
 // stateError is a failure to write the state file: the pass must stop,

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/spool"
 	"github.com/crkai/syncd/internal/state"
@@ -136,7 +137,7 @@ type Syncer struct {
 	store *state.Store
 	sink  Sink
 	log   *slog.Logger
-	m     *Metrics
+	m     *metrics
 	now   func() time.Time
 	vocab vocabulary
 	// crkDown is set when a pass stopped early because CRK was
@@ -144,16 +145,20 @@ type Syncer struct {
 	crkDown atomic.Bool
 }
 
-// New returns a Syncer. m may be nil; now nil means time.Now.
-func New(cfg Config, store *state.Store, sk Sink, log *slog.Logger, m *Metrics, now func() time.Time) *Syncer {
+// Deps are what a Syncer is built with. Store and Sink are required. Its
+// metrics are those of DESIGN.md, per source (syncd_recordings_*,
+// syncd_pass_duration_seconds, syncd_source_up, …).
+type Deps struct {
+	deps.Shared
+	Store *state.Store
+	Sink  Sink
+}
+
+// New returns a Syncer. It does no I/O.
+func New(cfg Config, d Deps) *Syncer {
 	cfg.defaults()
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Syncer{cfg: cfg, store: store, sink: sk, log: log, m: m, now: now}
+	sh := d.Shared.Defaulted()
+	return &Syncer{cfg: cfg, store: d.Store, sink: d.Sink, log: sh.Logger, m: newMetrics(sh.Registerer), now: sh.Now}
 }
 
 // Plan is what a pass would do: its window, what the source lists there, and
@@ -335,9 +340,7 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	res.Source = src
 	defer func() {
 		res.Took = time.Since(start)
-		if s.m != nil {
-			s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
-		}
+		s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
 	}()
 	if err := s.vocab.load(ctx, s.store); err != nil {
 		return res, &stateError{err}
@@ -362,9 +365,7 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	}
 	s.sourceUp(src, true)
 	res.From, res.To, res.Listed, res.New = p.From, p.To, len(p.Listed), len(p.Todo)
-	if s.m != nil {
-		s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
-	}
+	s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
 	var passErr error
 	if len(p.Check) > 0 {
 		if err := s.reconcile(ctx, p); err != nil {
@@ -403,9 +404,7 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 		if err := s.store.SetLastSuccess(context.WithoutCancel(ctx), src, s.now()); err != nil {
 			return res, fmt.Errorf("saving the last success of %s: %w", src, err)
 		}
-		if s.m != nil {
-			s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
-		}
+		s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
 	}
 	slices.SortFunc(res.Items, func(a, b Item) int { return a.Recording.CallAt.Compare(b.Recording.CallAt) })
 	switch {
@@ -604,9 +603,6 @@ func (s *Syncer) commit(ctx context.Context, p *Plan, finished map[string]bool) 
 }
 
 func (s *Syncer) sourceUp(src string, up bool) {
-	if s.m == nil {
-		return
-	}
 	v := 0.0
 	if up {
 		v = 1
@@ -616,9 +612,6 @@ func (s *Syncer) sourceUp(src string, up bool) {
 
 // gauges refreshes the quarantine and pending gauges from the state file.
 func (s *Syncer) gauges(ctx context.Context, src string) {
-	if s.m == nil {
-		return
-	}
 	sum, err := s.store.Summary(ctx, src)
 	if err != nil {
 		s.log.Warn("reading the state summary failed", "source", src, "err", err)

@@ -53,11 +53,8 @@ type Portal struct {
 // used, so that a credential never follows a redirect to clear text or to
 // another host.
 func New(called string, deps connectors.Deps) *Portal {
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Portal{Called: called, Log: log, client: httpsafe.WithRedirectPolicy(deps.HTTP), userAgent: deps.UserAgent}
+	deps = deps.Defaulted()
+	return &Portal{Called: called, Log: deps.Logger, client: httpsafe.WithRedirectPolicy(deps.HTTP), userAgent: deps.UserAgent}
 }
 
 // Request is one request to the portal.

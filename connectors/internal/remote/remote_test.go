@@ -16,6 +16,7 @@ import (
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/connectors/internal/remote"
+	"github.com/crkai/syncd/internal/deps"
 )
 
 // portal is a crafted portal: /login answers login(n) for the n-th log-in
@@ -75,7 +76,7 @@ func TestRefusedLoginIsOneRequest(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // a portal that takes its time to refuse
 		w.WriteHeader(http.StatusUnauthorized)
 	}, func(string, http.ResponseWriter) { t.Error("a request was sent without a token") })
-	r := remote.New("portal", connectors.Deps{HTTP: p.Client()})
+	r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: p.Client()}})
 	s := session(p, r, 3, nil)
 	const callers = 8
 	var wg sync.WaitGroup
@@ -116,7 +117,7 @@ func TestWaitersShareALogin(t *testing.T) {
 				}
 				io.WriteString(w, "tok")
 			}, func(string, http.ResponseWriter) {})
-			r := remote.New("portal", connectors.Deps{HTTP: p.Client()})
+			r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: p.Client()}})
 			s := remote.NewSession(remote.Login[string]{Login: func(ctx context.Context, _ string) (string, error) {
 				resp, err := r.Do(ctx, remote.Request{URL: p.URL + "/login", Timeout: 10 * time.Second})
 				if err != nil {
@@ -160,7 +161,7 @@ func TestRefusedTokenLogsInAfresh(t *testing.T) {
 		}
 		io.WriteString(w, "data for "+token)
 	})
-	r := remote.New("portal", connectors.Deps{HTTP: p.Client()})
+	r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: p.Client()}})
 	s := session(p, r, 3, nil)
 	resp, err := s.Do(t.Context(), r, "test: get", get(p, r))
 	if err != nil {
@@ -180,7 +181,7 @@ func TestRefusedTokenIsBounded(t *testing.T) {
 	p := newPortal(t, func(n int32, w http.ResponseWriter) { fmt.Fprintf(w, "t%d", n) }, func(_ string, w http.ResponseWriter) {
 		w.WriteHeader(http.StatusForbidden)
 	})
-	r := remote.New("portal", connectors.Deps{HTTP: p.Client()})
+	r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: p.Client()}})
 	var waits []int
 	s := session(p, r, 3, func(n int) time.Duration { waits = append(waits, n); return time.Millisecond })
 	_, err := s.Do(t.Context(), r, "test: get", get(p, r))
@@ -199,7 +200,7 @@ func TestLoginWaitHonoursContext(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	p := newPortal(t, func(_ int32, w http.ResponseWriter) { <-release; io.WriteString(w, "t") }, func(string, http.ResponseWriter) {})
-	r := remote.New("portal", connectors.Deps{HTTP: p.Client()})
+	r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: p.Client()}})
 	s := session(p, r, 3, nil)
 	go func() { _, _ = s.Token(context.Background()) }()
 	for p.logins.Load() == 0 {
@@ -217,7 +218,7 @@ func TestLoginWaitHonoursContext(t *testing.T) {
 func stream(t *testing.T, serve http.HandlerFunc, limits remote.StreamLimits) (*http.Response, error) {
 	srv := httptest.NewServer(serve)
 	t.Cleanup(srv.Close)
-	r := remote.New("PBX", connectors.Deps{HTTP: srv.Client()})
+	r := remote.New("PBX", connectors.Deps{Shared: deps.Shared{HTTP: srv.Client()}})
 	return r.Stream(t.Context(), remote.Request{URL: srv.URL}, limits, "test: audio 7")
 }
 
@@ -309,7 +310,7 @@ func TestDoErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	url := srv.URL
 	srv.Close()
-	r := remote.New("portal", connectors.Deps{HTTP: &http.Client{}})
+	r := remote.New("portal", connectors.Deps{Shared: deps.Shared{HTTP: &http.Client{}}})
 	_, err := r.Do(t.Context(), remote.Request{URL: url + "/a?token=secret", Timeout: time.Second})
 	if err == nil || !strings.HasPrefix(err.Error(), "portal unreachable: dial tcp ") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("Do to a closed port: %v", err)

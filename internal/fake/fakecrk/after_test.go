@@ -27,21 +27,21 @@ func TestFailNextAfter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := start(t, nil)
 			c := client(t, true)
-			cr := mustCreate(t, s, c, tokFull, "", "fa-1", "")
+			cr := mustCreate(t, s, c, TokFull, "", "fa-1", "")
 			put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
 			req := func() answer {
 				switch tc.ep {
 				case EndpointCreate:
-					return do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody("fa-1", "")})
+					return do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody("fa-1", "")})
 				case EndpointReextract:
-					return do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull})
+					return do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull})
 				default:
 					return put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF2"), false)
 				}
 			}
 			s.FailNextAfter(tc.ep, tc.status, 1)
 			s.FailNextAfter(tc.ep, 0, 0) // no-op
-			before, _ := s.Recording(bizA, "fa-1")
+			before, _ := s.Recording(BizA, "fa-1")
 			a := req()
 			if a.status != tc.status {
 				t.Fatalf("injected: %d %s", a.status, a.body)
@@ -55,7 +55,7 @@ func TestFailNextAfter(t *testing.T) {
 			if code != tc.code {
 				t.Fatalf("code %q, want %q", code, tc.code)
 			}
-			after, _ := s.Recording(bizA, "fa-1")
+			after, _ := s.Recording(BizA, "fa-1")
 			if !tc.did(before, after) {
 				t.Fatalf("the work was not done:\n%+v\n%+v", before, after)
 			}
@@ -74,19 +74,19 @@ func TestFailNextAfter(t *testing.T) {
 func TestFailNextAfterOrder(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "fo-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "fo-1", "")
 	put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
 	s.SetFaults(Faults{P429: 1})
 	s.FailNextAfter(EndpointReextract, 500, 1)
 	s.FailNext(EndpointReextract, 502, 1)
 	var got []int
 	for range 3 {
-		got = append(got, do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}).status)
+		got = append(got, do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull}).status)
 	}
 	if want := []int{502, 500, 429}; !slices.Equal(got, want) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
-	if r, _ := s.Recording(bizA, "fo-1"); r.Reextracts != 1 {
+	if r, _ := s.Recording(BizA, "fo-1"); r.Reextracts != 1 {
 		t.Fatalf("%d reextracts, want 1 (only the failure after the work acted)", r.Reextracts)
 	}
 }
@@ -95,20 +95,20 @@ func TestFailNextAfterOrder(t *testing.T) {
 func TestP500After(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, false)
-	cr := mustCreate(t, s, c, tokFull, "", "pa-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "pa-1", "")
 	put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
 	s.SetFaults(Faults{P500After: 1})
-	a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull})
+	a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull})
 	if a.status != 500 || a.apiError(t).Code != "internal_error" {
 		t.Fatalf("reextract: %d %s", a.status, a.body)
 	}
-	if r, _ := s.Recording(bizA, "pa-1"); r.Reextracts != 1 || r.ProcessingStatus != "completed" {
+	if r, _ := s.Recording(BizA, "pa-1"); r.Reextracts != 1 || r.ProcessingStatus != "completed" {
 		t.Fatalf("the reextract did not act: %+v", r)
 	}
 	if a := put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF-2"), false); a.status != 500 || a.s3Error(t).Code != "InternalError" {
 		t.Fatalf("upload: %d %s", a.status, a.body)
 	}
-	if r, _ := s.Recording(bizA, "pa-1"); r.AudioSize != 6 {
+	if r, _ := s.Recording(BizA, "pa-1"); r.AudioSize != 6 {
 		t.Fatalf("the upload did not store the audio: %+v", r)
 	}
 
@@ -136,18 +136,18 @@ func TestP500After(t *testing.T) {
 func TestP503(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "p5-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "p5-1", "")
 	s.SetFaults(Faults{P503: 1})
-	if a := do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody("p5-2", "")}); a.status != 503 || a.apiError(t).Code != "internal_error" {
+	if a := do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody("p5-2", "")}); a.status != 503 || a.apiError(t).Code != "internal_error" {
 		t.Fatalf("create: %d %s", a.status, a.body)
 	}
-	if _, ok := s.Recording(bizA, "p5-2"); ok {
+	if _, ok := s.Recording(BizA, "p5-2"); ok {
 		t.Fatal("a 503 created the recording")
 	}
 	if a := put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false); a.status != 503 || a.s3Error(t).Code != "SlowDown" {
 		t.Fatalf("upload: %d %s", a.status, a.body)
 	}
-	if r, _ := s.Recording(bizA, "p5-1"); r.HasAudio {
+	if r, _ := s.Recording(BizA, "p5-1"); r.HasAudio {
 		t.Fatal("a 503 stored the audio")
 	}
 }
@@ -171,7 +171,7 @@ func TestZeroLatencyNeverWaits(t *testing.T) {
 	c := client(t, true)
 	begin := time.Now()
 	for i := range 50 {
-		if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != http.StatusOK {
+		if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != http.StatusOK {
 			t.Fatalf("request %d: %d", i, a.status)
 		}
 	}
@@ -206,13 +206,13 @@ func TestWaitIdle(t *testing.T) {
 	s, _ := start(t, nil)
 	tr := &http.Transport{}
 	c := &http.Client{Transport: tr}
-	cr := mustCreate(t, s, c, tokFull, "", "wi-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "wi-1", "")
 	put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
 	s.DropNext(EndpointReextract, 1) // the client never hears back
-	if _, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}); err == nil {
+	if _, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull}); err == nil {
 		t.Fatal("dropped reextract answered")
 	}
-	do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}) // a connection kept alive
+	do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}) // a connection kept alive
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	if err := s.WaitIdle(ctx); err == nil {
@@ -222,7 +222,7 @@ func TestWaitIdle(t *testing.T) {
 	if err := s.WaitIdle(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := s.Recording(bizA, "wi-1"); r.Reextracts != 1 {
+	if r, _ := s.Recording(BizA, "wi-1"); r.Reextracts != 1 {
 		t.Fatalf("%d reextracts once idle, want 1", r.Reextracts)
 	}
 }

@@ -10,7 +10,7 @@ import (
 func TestAuthRules(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	rec := mustCreate(t, s, c, tokFull, "", "auth-rec", "")
+	rec := mustCreate(t, s, c, TokFull, "", "auth-rec", "")
 	endpoints := []struct {
 		name, method, path, body string
 		ok                       int
@@ -31,26 +31,26 @@ func TestAuthRules(t *testing.T) {
 	}{
 		{name: "no header", status: 401, code: "missing_token"},
 		{name: "basic scheme", auth: "Basic Zm9vOmJhcg==", status: 401, code: "invalid_token"},
-		{name: "bare token", auth: tokFull, status: 401, code: "invalid_token"},
+		{name: "bare token", auth: TokFull, status: 401, code: "invalid_token"},
 		{name: "unknown token", auth: "Bearer crk_unknown", status: 401, code: "invalid_token"},
-		{name: "revoked", auth: "Bearer " + tokOff, status: 401, code: "token_disabled"},
-		{name: "revoked with a foreign business", auth: "Bearer " + tokOff, business: bizC, status: 401, code: "token_disabled"},
-		{name: "lower-case scheme", auth: "bearer " + tokFull},
-		{name: "business key", auth: "Bearer " + tokFull},
-		{name: "business key ignores X-Business-Id", auth: "Bearer " + tokFull, business: bizB},
-		{name: "account without business", auth: "Bearer " + tokAccount, endpoints: []string{"create", "list", "reextract"}, status: 400, code: "business_required"},
-		{name: "account with blank business", auth: "Bearer " + tokAccount, business: "   ", endpoints: []string{"create", "list", "reextract"}, status: 400, code: "business_required"},
-		{name: "account whoami needs no business", auth: "Bearer " + tokAccount, endpoints: []string{"whoami"}},
-		{name: "account not a member", auth: "Bearer " + tokAccount, business: bizC, endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
-		{name: "account member of unknown business", auth: "Bearer " + tokAccount, business: "gone-business", endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
-		{name: "account malformed business", auth: "Bearer " + tokAccount, business: "../' OR 1=1", endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
-		{name: "account member", auth: "Bearer " + tokAccount, business: bizA},
-		{name: "no scopes: whoami", auth: "Bearer " + tokNone, endpoints: []string{"whoami"}},
-		{name: "no scopes: ingest", auth: "Bearer " + tokNone, endpoints: []string{"create", "reextract"}, status: 403, code: "insufficient_scope", message: "Token lacks 'manage_call_recording'"},
-		{name: "no scopes: list", auth: "Bearer " + tokNone, endpoints: []string{"list"}, status: 403, code: "insufficient_scope", message: "Token lacks 'view_recording_all'"},
-		{name: "view key cannot ingest", auth: "Bearer " + tokView, endpoints: []string{"create", "reextract"}, status: 403, code: "insufficient_scope", message: "Token lacks 'manage_call_recording'"},
-		{name: "ingest key cannot list", auth: "Bearer " + tokIngest, endpoints: []string{"list"}, status: 403, code: "insufficient_scope", message: "Token lacks 'view_recording_all'"},
-		{name: "view_recording_self may list", auth: "Bearer " + tokSelf, endpoints: []string{"list"}},
+		{name: "revoked", auth: "Bearer " + TokOff, status: 401, code: "token_disabled"},
+		{name: "revoked with a foreign business", auth: "Bearer " + TokOff, business: BizC, status: 401, code: "token_disabled"},
+		{name: "lower-case scheme", auth: "bearer " + TokFull},
+		{name: "business key", auth: "Bearer " + TokFull},
+		{name: "business key ignores X-Business-Id", auth: "Bearer " + TokFull, business: BizB},
+		{name: "account without business", auth: "Bearer " + TokAccount, endpoints: []string{"create", "list", "reextract"}, status: 400, code: "business_required"},
+		{name: "account with blank business", auth: "Bearer " + TokAccount, business: "   ", endpoints: []string{"create", "list", "reextract"}, status: 400, code: "business_required"},
+		{name: "account whoami needs no business", auth: "Bearer " + TokAccount, endpoints: []string{"whoami"}},
+		{name: "account not a member", auth: "Bearer " + TokAccount, business: BizC, endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
+		{name: "account member of unknown business", auth: "Bearer " + TokAccount, business: "gone-business", endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
+		{name: "account malformed business", auth: "Bearer " + TokAccount, business: "../' OR 1=1", endpoints: []string{"create", "list", "reextract"}, status: 403, code: "forbidden_business"},
+		{name: "account member", auth: "Bearer " + TokAccount, business: BizA},
+		{name: "no scopes: whoami", auth: "Bearer " + TokNone, endpoints: []string{"whoami"}},
+		{name: "no scopes: ingest", auth: "Bearer " + TokNone, endpoints: []string{"create", "reextract"}, status: 403, code: "insufficient_scope", message: "Token lacks 'manage_call_recording'"},
+		{name: "no scopes: list", auth: "Bearer " + TokNone, endpoints: []string{"list"}, status: 403, code: "insufficient_scope", message: "Token lacks 'view_recording_all'"},
+		{name: "view key cannot ingest", auth: "Bearer " + TokView, endpoints: []string{"create", "reextract"}, status: 403, code: "insufficient_scope", message: "Token lacks 'manage_call_recording'"},
+		{name: "ingest key cannot list", auth: "Bearer " + TokIngest, endpoints: []string{"list"}, status: 403, code: "insufficient_scope", message: "Token lacks 'view_recording_all'"},
+		{name: "view_recording_self may list", auth: "Bearer " + TokSelf, endpoints: []string{"list"}},
 	}
 	for _, tc := range tests {
 		for _, ep := range endpoints {
@@ -99,15 +99,15 @@ func TestAuthRules(t *testing.T) {
 func TestAccountKeyWorksOnItsBusiness(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokAccount, bizB, "acct-1", "")
-	if _, ok := s.Recording(bizB, "acct-1"); !ok {
+	cr := mustCreate(t, s, c, TokAccount, BizB, "acct-1", "")
+	if _, ok := s.Recording(BizB, "acct-1"); !ok {
 		t.Fatal("account key with X-Business-Id B did not create in B")
 	}
-	if _, ok := s.Recording(bizA, "acct-1"); ok {
+	if _, ok := s.Recording(BizA, "acct-1"); ok {
 		t.Fatal("created in A too")
 	}
 	// The same id is not reachable from business A.
-	a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokAccount, business: bizA})
+	a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokAccount, business: BizA})
 	if a.status != 404 || a.apiError(t).Code != "not_found" {
 		t.Fatalf("reextract from another business: %d %s", a.status, a.body)
 	}
@@ -120,16 +120,16 @@ func TestWhoami(t *testing.T) {
 		name, token, business string
 		want                  string
 	}{
-		{"business key", tokFull, "",
-			`{"level":"business","business":{"id":"` + bizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":["manage_call_recording","view_recording_all"]}`},
-		{"older deployment", tokOld, "",
-			`{"business":{"id":"` + bizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":["manage_call_recording"]}`},
-		{"business key without scopes", tokNone, "",
-			`{"level":"business","business":{"id":"` + bizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":[]}`},
-		{"account key lists its known businesses", tokAccount, "",
-			`{"level":"account","userId":"u1","scopes":["manage_all"],"businesses":[{"id":"` + bizA + `","name":"Acme Sales","slug":"acme-sales"},{"id":"` + bizB + `","name":"Acme Support","slug":"acme-support"}]}`},
-		{"account key with X-Business-Id", tokOther, bizC,
-			`{"level":"account","userId":"u2","scopes":["manage_all"],"businesses":[{"id":"` + bizC + `","name":"Other Co","slug":"other-co"}]}`},
+		{"business key", TokFull, "",
+			`{"level":"business","business":{"id":"` + BizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":["manage_call_recording","view_recording_all"]}`},
+		{"older deployment", TokOld, "",
+			`{"business":{"id":"` + BizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":["manage_call_recording"]}`},
+		{"business key without scopes", TokNone, "",
+			`{"level":"business","business":{"id":"` + BizA + `","name":"Acme Sales","slug":"acme-sales"},"scopes":[]}`},
+		{"account key lists its known businesses", TokAccount, "",
+			`{"level":"account","userId":"u1","scopes":["manage_all"],"businesses":[{"id":"` + BizA + `","name":"Acme Sales","slug":"acme-sales"},{"id":"` + BizB + `","name":"Acme Support","slug":"acme-support"}]}`},
+		{"account key with X-Business-Id", TokOther, BizC,
+			`{"level":"account","userId":"u2","scopes":["manage_all"],"businesses":[{"id":"` + BizC + `","name":"Other Co","slug":"other-co"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,7 +163,7 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			a := do(t, s, c, call{method: tc.method, path: tc.path, token: tokFull})
+			a := do(t, s, c, call{method: tc.method, path: tc.path, token: TokFull})
 			if a.status != tc.status || a.apiError(t).Code != tc.code {
 				t.Fatalf("got %d %s", a.status, a.body)
 			}

@@ -18,7 +18,7 @@ func BenchmarkCreate(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := fmt.Sprintf("bench-%d", n.Add(1))
-			a, err := try(s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody(id, "")})
+			a, err := try(s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody(id, "")})
 			if err != nil || a.status != 201 {
 				b.Fatalf("%v %d", err, a.status)
 			}
@@ -32,7 +32,7 @@ func BenchmarkUpload(b *testing.B) {
 	const size = 1 << 20
 	s, _ := start(b, nil)
 	c := client(b, true)
-	cr := mustCreate(b, s, c, tokFull, "", "bench-up", "")
+	cr := mustCreate(b, s, c, TokFull, "", "bench-up", "")
 	body := bytes.Repeat([]byte{0x55}, size)
 	b.SetBytes(size)
 	b.ResetTimer()
@@ -55,13 +55,13 @@ func BenchmarkUpload(b *testing.B) {
 func BenchmarkList(b *testing.B) {
 	s, _ := start(b, nil)
 	for i := range 10_000 {
-		s.AddRecording(bizA, Recording{DataID: fmt.Sprintf("dtac-%05d", i), Direction: "in",
+		s.AddRecording(BizA, Recording{DataID: fmt.Sprintf("dtac-%05d", i), Direction: "in",
 			CallAt: fmt.Sprintf("2026-05-%02dT%02d:%02d:00+07:00", 1+i%28, i%24, i%60)})
 	}
 	c := client(b, true)
 	b.ResetTimer()
 	for b.Loop() {
-		if a := do(b, s, c, call{method: "GET", path: "/recordings?search=dtac-01&limit=20", token: tokFull}); a.status != 200 {
+		if a := do(b, s, c, call{method: "GET", path: "/recordings?search=dtac-01&limit=20", token: TokFull}); a.status != 200 {
 			b.Fatal(a.status)
 		}
 	}

@@ -54,7 +54,7 @@ func TestCreateValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest("POST", s.URL()+"/recordings", strings.NewReader(tc.body))
-			req.Header.Set("Authorization", "Bearer "+tokFull)
+			req.Header.Set("Authorization", "Bearer "+TokFull)
 			a, err := send(c, req)
 			if err != nil {
 				t.Fatal(err)
@@ -85,13 +85,13 @@ func TestCreateValidation(t *testing.T) {
 func TestCreateStoresMetadata(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "meta-1",
+	cr := mustCreate(t, s, c, TokFull, "", "meta-1",
 		`"direction":"out","customerPhone":"+66812345678","callcenterNumber":"101","callcenterName":"Som","note":"hi","tag":"normal","score":80,"contentType":"audio/mpeg"`)
-	got, ok := s.Recording(bizA, "meta-1")
+	got, ok := s.Recording(BizA, "meta-1")
 	if !ok {
 		t.Fatal("not stored")
 	}
-	want := Recording{BusinessID: bizA, ID: cr.ID, DataID: "meta-1", CallAt: "2026-05-20T08:14:00+07:00", Direction: "out",
+	want := Recording{BusinessID: BizA, ID: cr.ID, DataID: "meta-1", CallAt: "2026-05-20T08:14:00+07:00", Direction: "out",
 		CustomerPhone: "+66812345678", CallcenterNumber: "101", CallcenterName: "Som", ContentType: "audio/mpeg", Note: "hi",
 		Creates: 1, SourceProvider: SourceUpload, Tag: "normal", Score: 80, HasScore: true}
 	if got != want {
@@ -103,12 +103,12 @@ func TestCreateStoresMetadata(t *testing.T) {
 	if cr.ProcessingStatus != "" {
 		t.Errorf("processingStatus %q, want absent", cr.ProcessingStatus)
 	}
-	if d, _ := s.Recording(bizA, "meta-1"); d.ContentType != "audio/mpeg" {
+	if d, _ := s.Recording(BizA, "meta-1"); d.ContentType != "audio/mpeg" {
 		t.Error("contentType not kept")
 	}
 	// Default content type.
-	mustCreate(t, s, c, tokFull, "", "meta-2", "")
-	if d, _ := s.Recording(bizA, "meta-2"); d.ContentType != "audio/wav" {
+	mustCreate(t, s, c, TokFull, "", "meta-2", "")
+	if d, _ := s.Recording(BizA, "meta-2"); d.ContentType != "audio/wav" {
 		t.Errorf("default contentType %q", d.ContentType)
 	}
 }
@@ -135,7 +135,7 @@ func TestCreateIdempotent(t *testing.T) {
 			s.SetBehaviour(tc.behaviour)
 			c := client(t, true)
 			body := createBody("idem-1", `"customerPhone":"+6621111111"`)
-			a := do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: body})
+			a := do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: body})
 			if a.status != tc.firstStatus {
 				t.Fatalf("first POST: %d %s", a.status, a.body)
 			}
@@ -150,7 +150,7 @@ func TestCreateIdempotent(t *testing.T) {
 				}
 			}
 			body = createBody("idem-1", `"customerPhone":"+6622222222","direction":"out"`)
-			a = do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: body})
+			a = do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: body})
 			if a.status != http.StatusOK {
 				t.Fatalf("repeat POST: %d %s", a.status, a.body)
 			}
@@ -162,12 +162,12 @@ func TestCreateIdempotent(t *testing.T) {
 			if (again.UploadURL != "") != tc.urlOnRepeat {
 				t.Fatalf("repeat uploadUrl %q, want present=%v", again.UploadURL, tc.urlOnRepeat)
 			}
-			r, _ := s.Recording(bizA, "idem-1")
+			r, _ := s.Recording(BizA, "idem-1")
 			if r.Creates != 2 || r.CustomerPhone != "+6622222222" || r.Direction != "out" || len(s.Recordings()) != 1 {
 				t.Fatalf("after repeat: %+v (%d recordings)", r, len(s.Recordings()))
 			}
 			// Without asking, no URL.
-			a = do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull,
+			a = do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull,
 				body: `{"dataId":"idem-1","callAt":"2026-05-20T08:14:00+07:00","direction":"in"}`})
 			if a.status != 200 || strings.Contains(string(a.body), "uploadUrl") {
 				t.Fatalf("POST without audioPresignedUploadUrl: %d %s", a.status, a.body)
@@ -179,18 +179,18 @@ func TestCreateIdempotent(t *testing.T) {
 func TestCreateIsPerBusiness(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	a := mustCreate(t, s, c, tokFull, "", "same", "")
-	b := mustCreate(t, s, c, tokB, "", "same", "")
+	a := mustCreate(t, s, c, TokFull, "", "same", "")
+	b := mustCreate(t, s, c, TokB, "", "same", "")
 	if a.ID == b.ID {
 		t.Fatal("two businesses got the same id for one dataId")
 	}
-	if ra, _ := s.Recording(bizA, "same"); ra.Creates != 1 {
+	if ra, _ := s.Recording(BizA, "same"); ra.Creates != 1 {
 		t.Fatalf("A: %+v", ra)
 	}
-	if again := mustCreate(t, s, c, tokIngest, "", "same", ""); again.ID != a.ID {
+	if again := mustCreate(t, s, c, TokIngest, "", "same", ""); again.ID != a.ID {
 		t.Fatal("another key of the same business got a new id")
 	}
-	if got := s.Recordings(); len(got) != 2 || got[0].BusinessID != bizA || got[1].BusinessID != bizB {
+	if got := s.Recordings(); len(got) != 2 || got[0].BusinessID != BizA || got[1].BusinessID != BizB {
 		t.Fatalf("Recordings() = %+v", got)
 	}
 }

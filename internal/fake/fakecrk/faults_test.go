@@ -31,23 +31,23 @@ func TestFailNext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := start(t, nil)
 			c := client(t, true)
-			cr := mustCreate(t, s, c, tokFull, "", "fn-1", "")
+			cr := mustCreate(t, s, c, TokFull, "", "fn-1", "")
 			put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
 			req := func() answer {
 				switch tc.ep {
 				case EndpointWhoami:
-					return do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull})
+					return do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull})
 				case EndpointCreate:
-					return do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody("fn-1", "")})
+					return do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody("fn-1", "")})
 				case EndpointList:
-					return do(t, s, c, call{method: "GET", path: "/recordings", token: tokFull})
+					return do(t, s, c, call{method: "GET", path: "/recordings", token: TokFull})
 				case EndpointReextract:
-					return do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull})
+					return do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull})
 				default:
 					return put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF2"), false)
 				}
 			}
-			before, _ := s.Recording(bizA, "fn-1")
+			before, _ := s.Recording(BizA, "fn-1")
 			s.FailNext(tc.ep, tc.status, 2)
 			for i := range 2 {
 				a := req()
@@ -67,7 +67,7 @@ func TestFailNext(t *testing.T) {
 					t.Fatalf("429 without Retry-After: %v", a.header)
 				}
 			}
-			if after, _ := s.Recording(bizA, "fn-1"); after != before {
+			if after, _ := s.Recording(BizA, "fn-1"); after != before {
 				t.Fatalf("an injected failure did the work:\n%+v\n%+v", before, after)
 			}
 			if a := req(); a.status >= 300 {
@@ -90,7 +90,7 @@ func TestFailNextBeforeAuthAndQueued(t *testing.T) {
 	if a.status != 500 || a.apiError(t).Code != "internal_error" {
 		t.Fatalf("first: %d %s", a.status, a.body)
 	}
-	a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull})
+	a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull})
 	if a.status != 400 || a.apiError(t).Code != "business_required" {
 		t.Fatalf("second: %d %s", a.status, a.body)
 	}
@@ -100,10 +100,10 @@ func TestFailNextBeforeAuthAndQueued(t *testing.T) {
 	// Injections go before random faults.
 	s.SetFaults(Faults{P500: 1})
 	s.FailNext(EndpointWhoami, 502, 1)
-	if a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 502 {
+	if a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 502 {
 		t.Fatalf("queued before random: %d", a.status)
 	}
-	if a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 500 {
+	if a = do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 500 {
 		t.Fatalf("random: %d", a.status)
 	}
 	if s.Count(EndpointWhoami) != 5 {
@@ -114,19 +114,19 @@ func TestFailNextBeforeAuthAndQueued(t *testing.T) {
 func TestDropNext(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, false) // a fresh connection each time: no transparent retries
-	cr := mustCreate(t, s, c, tokFull, "", "dn-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "dn-1", "")
 
 	s.DropNext(EndpointCreate, 1)
-	if _, err := try(s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody("dn-2", "")}); err == nil {
+	if _, err := try(s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody("dn-2", "")}); err == nil {
 		t.Fatal("dropped create answered")
 	}
-	if r, ok := s.Recording(bizA, "dn-2"); !ok || r.Creates != 1 {
+	if r, ok := s.Recording(BizA, "dn-2"); !ok || r.Creates != 1 {
 		t.Fatalf("dropped create did not do its work: %+v", r)
 	}
 	if got := s.Requests(EndpointCreate, 0); got != 1 {
 		t.Errorf("Requests(create, 0) = %d", got)
 	}
-	if a := do(t, s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody("dn-2", "")}); a.status != 200 {
+	if a := do(t, s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody("dn-2", "")}); a.status != 200 {
 		t.Fatalf("retry of a dropped create: %d", a.status)
 	}
 
@@ -136,7 +136,7 @@ func TestDropNext(t *testing.T) {
 	if _, err := send(c, req); err == nil {
 		t.Fatal("dropped upload answered")
 	}
-	if r, _ := s.Recording(bizA, "dn-1"); !r.HasAudio || r.Uploads != 1 || r.AudioSize != 12 {
+	if r, _ := s.Recording(BizA, "dn-1"); !r.HasAudio || r.Uploads != 1 || r.AudioSize != 12 {
 		t.Fatalf("dropped upload did not store the audio: %+v", r)
 	}
 	if s.Requests(EndpointUpload, 0) != 1 {
@@ -144,10 +144,10 @@ func TestDropNext(t *testing.T) {
 	}
 
 	s.DropNext(EndpointReextract, 1)
-	if _, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}); err == nil {
+	if _, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull}); err == nil {
 		t.Fatal("dropped reextract answered")
 	}
-	if r, _ := s.Recording(bizA, "dn-1"); r.Reextracts != 1 {
+	if r, _ := s.Recording(BizA, "dn-1"); r.Reextracts != 1 {
 		t.Fatalf("dropped reextract not counted: %+v", r)
 	}
 	// Even an error answer is dropped: the work was the refusal.
@@ -155,7 +155,7 @@ func TestDropNext(t *testing.T) {
 	if _, err := try(s, c, call{method: "GET", path: "/meta/whoami"}); err == nil {
 		t.Fatal("dropped whoami answered")
 	}
-	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 200 {
+	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 200 {
 		t.Fatalf("after the drop: %d", a.status)
 	}
 }
@@ -165,7 +165,7 @@ func TestDropNext(t *testing.T) {
 func codes(t *testing.T, s *Server, c *http.Client, n int) []int {
 	var out []int
 	for range n {
-		a, err := try(s, c, call{method: "GET", path: "/meta/whoami", token: tokFull})
+		a, err := try(s, c, call{method: "GET", path: "/meta/whoami", token: TokFull})
 		if err != nil {
 			out = append(out, 0)
 			continue
@@ -207,12 +207,12 @@ func TestRandomFaults(t *testing.T) {
 func TestRandomFaultsOnStorage(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, false)
-	cr := mustCreate(t, s, c, tokFull, "", "rs-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "rs-1", "")
 	s.SetFaults(Faults{P429: 1})
 	if a := put(t, c, cr.UploadURL, "audio/wav", []byte("a"), false); a.status != 200 {
 		t.Fatalf("P429 applied to storage: %d", a.status)
 	}
-	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 429 || a.header.Get("Retry-After") == "" {
+	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 429 || a.header.Get("Retry-After") == "" {
 		t.Fatalf("P429 on the API: %d", a.status)
 	}
 	s.SetFaults(Faults{P500: 1})
@@ -225,7 +225,7 @@ func TestRandomFaultsOnStorage(t *testing.T) {
 	if _, err := send(c, req); err == nil {
 		t.Fatal("PDrop on storage answered")
 	}
-	if r, _ := s.Recording(bizA, "rs-1"); r.Uploads != 2 || r.AudioSize != 3 {
+	if r, _ := s.Recording(BizA, "rs-1"); r.Uploads != 2 || r.AudioSize != 3 {
 		t.Fatalf("uploads: %+v", r)
 	}
 }
@@ -235,7 +235,7 @@ func TestLatency(t *testing.T) {
 	c := client(t, true)
 	s.SetFaults(Faults{Latency: 50 * time.Millisecond})
 	begin := time.Now()
-	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 200 {
+	if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 200 {
 		t.Fatal(a.status)
 	}
 	if d := time.Since(begin); d < 50*time.Millisecond {

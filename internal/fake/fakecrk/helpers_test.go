@@ -13,49 +13,13 @@ import (
 	"github.com/crkai/syncd/internal/fake/fakeclock"
 )
 
-const (
-	bizA = "b1000000-0000-4000-8000-00000000000a"
-	bizB = "b2000000-0000-4000-8000-00000000000b"
-	bizC = "b3000000-0000-4000-8000-00000000000c"
-
-	tokFull    = "crk_full_a1b2c3"    // business A: ingest + view all
-	tokIngest  = "crk_ingest_d4e5f6"  // business A: ingest only
-	tokView    = "crk_view_0a0b0c"    // business A: view all only
-	tokSelf    = "crk_self_1a1b1c"    // business A: view self only, user u1
-	tokNone    = "crk_none_2a2b2c"    // business A: no scopes
-	tokOff     = "crk_off_3a3b3c"     // business A: revoked
-	tokOld     = "crk_old_4a4b4c"     // business A: whoami without level
-	tokB       = "crk_b_5a5b5c"       // business B: ingest + view all
-	tokAccount = "crk_account_6a6b6c" // account key of u1 (A and B)
-	tokOther   = "crk_account_7a7b7c" // account key of u2 (C only)
-)
-
-// start runs a fake with the standard businesses and keys; edit adjusts
+// start runs a fake holding Fixture on a fake clock; edit adjusts
 // the options first.
 func start(t testing.TB, edit func(*Options)) (*Server, *fakeclock.Clock) {
 	t.Helper()
 	clk := fakeclock.New(time.Date(2026, 5, 20, 1, 0, 0, 0, time.UTC))
-	opts := Options{
-		Businesses: []Business{
-			{ID: bizA, Name: "Acme Sales", Slug: "acme-sales"},
-			{ID: bizB, Name: "Acme Support", Slug: "acme-support"},
-			{ID: bizC, Name: "Other Co", Slug: "other-co"},
-		},
-		Tokens: map[string]Token{
-			tokFull:    {BusinessID: bizA, Scopes: []string{ScopeManageCall, ScopeViewAll}},
-			tokIngest:  {Level: LevelBusiness, BusinessID: bizA, Scopes: []string{ScopeManageCall}},
-			tokView:    {BusinessID: bizA, Scopes: []string{ScopeViewAll}},
-			tokSelf:    {BusinessID: bizA, Scopes: []string{ScopeViewSelf}, UserID: "u1"},
-			tokNone:    {BusinessID: bizA},
-			tokOff:     {BusinessID: bizA, Scopes: []string{ScopeManageCall}, Disabled: true},
-			tokOld:     {BusinessID: bizA, Scopes: []string{ScopeManageCall}, OmitLevel: true},
-			tokB:       {BusinessID: bizB, Scopes: []string{ScopeManageCall, ScopeViewAll}},
-			tokAccount: {Level: LevelAccount, UserID: "u1"},
-			tokOther:   {Level: LevelAccount, UserID: "u2"},
-		},
-		Members: map[string][]string{"u1": {bizA, bizB, "gone-business"}, "u2": {bizC}},
-		Now:     clk.Now,
-	}
+	opts := Fixture()
+	opts.Now = clk.Now
 	if edit != nil {
 		edit(&opts)
 	}

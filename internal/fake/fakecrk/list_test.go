@@ -12,16 +12,16 @@ import (
 
 // seedList adds four recordings to business A and one to B.
 func seedList(s *Server) {
-	s.AddRecording(bizA, Recording{DataID: "dtac-100", CallAt: "2026-05-18T09:00:00+07:00", Direction: "in",
+	s.AddRecording(BizA, Recording{DataID: "dtac-100", CallAt: "2026-05-18T09:00:00+07:00", Direction: "in",
 		CustomerPhone: "+66811111111", CallcenterNumber: "101", CallcenterName: "Somchai", SourceProvider: SourceDTAC,
 		Duration: 30 * time.Second, Tag: "normal", Score: 80, HasScore: true, ProcessingStatus: "completed", HasAudio: true, UserID: "u1"})
-	s.AddRecording(bizA, Recording{DataID: "3cx-pbx-200", CallAt: "2026-05-19T23:30:00+07:00", Direction: "out",
+	s.AddRecording(BizA, Recording{DataID: "3cx-pbx-200", CallAt: "2026-05-19T23:30:00+07:00", Direction: "out",
 		CustomerPhone: "+66822222222", CallcenterNumber: "555", SourceProvider: SourceThreeCX,
 		Duration: 120 * time.Second, Tag: "short", Score: 40, HasScore: true, UserID: "u2"})
-	s.AddRecording(bizA, Recording{DataID: "Upload-300", CallAt: "2026-05-20T00:30:00Z", Direction: "in", Duration: 5 * time.Second})
-	s.AddRecording(bizA, Recording{DataID: "dtac-400", CallAt: "2026-05-20T08:00:00+07:00", Direction: "in",
+	s.AddRecording(BizA, Recording{DataID: "Upload-300", CallAt: "2026-05-20T00:30:00Z", Direction: "in", Duration: 5 * time.Second})
+	s.AddRecording(BizA, Recording{DataID: "dtac-400", CallAt: "2026-05-20T08:00:00+07:00", Direction: "in",
 		CustomerPhone: "+66811111111", SourceProvider: SourceDTAC, Duration: 60 * time.Second, Tag: "other", Score: 95, HasScore: true})
-	s.AddRecording(bizB, Recording{DataID: "dtac-999", CallAt: "2026-05-21T08:00:00+07:00", Direction: "in", SourceProvider: SourceDTAC})
+	s.AddRecording(BizB, Recording{DataID: "dtac-999", CallAt: "2026-05-21T08:00:00+07:00", Direction: "in", SourceProvider: SourceDTAC})
 }
 
 type listed struct {
@@ -39,7 +39,7 @@ func TestListFiltersAndPaging(t *testing.T) {
 	c := client(t, true)
 	tests := []struct {
 		name, query     string
-		token, business string // default tokFull
+		token, business string // default TokFull
 		allFields       bool
 		want            []string
 		total, limit    int // 0 = len(want), 20
@@ -72,15 +72,15 @@ func TestListFiltersAndPaging(t *testing.T) {
 		{name: "tag", query: "tag=short", want: []string{"3cx-pbx-200"}},
 		{name: "score range", query: "scoreMin=50&scoreMax=90", want: []string{"dtac-100"}},
 		{name: "filters combine", query: "sourceProvider=dtac&callDateFrom=2026-05-20", want: []string{"dtac-400"}},
-		{name: "other business", token: tokB, want: []string{"dtac-999"}},
-		{name: "account key on B", token: tokAccount, business: bizB, want: []string{"dtac-999"}},
-		{name: "account key on A", token: tokAccount, business: bizA, query: "limit=1", want: []string{"dtac-400"}, total: 4, limit: 1},
-		{name: "view_recording_self", token: tokSelf, want: []string{"dtac-100"}},
+		{name: "other business", token: TokB, want: []string{"dtac-999"}},
+		{name: "account key on B", token: TokAccount, business: BizB, want: []string{"dtac-999"}},
+		{name: "account key on A", token: TokAccount, business: BizA, query: "limit=1", want: []string{"dtac-400"}, total: 4, limit: 1},
+		{name: "view_recording_self", token: TokSelf, want: []string{"dtac-100"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s.SetBehaviour(Behaviour{SearchAllFields: tc.allFields})
-			tok := cmp.Or(tc.token, tokFull)
+			tok := cmp.Or(tc.token, TokFull)
 			a := do(t, s, c, call{method: "GET", path: "/recordings?" + tc.query, token: tok, business: tc.business})
 			if a.status != 200 {
 				t.Fatalf("%d %s", a.status, a.body)
@@ -131,7 +131,7 @@ func TestListInvalidQuery(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
-			a := do(t, s, c, call{method: "GET", path: "/recordings?" + tc.query, token: tokView})
+			a := do(t, s, c, call{method: "GET", path: "/recordings?" + tc.query, token: TokView})
 			if a.status != http.StatusUnprocessableEntity {
 				t.Fatalf("%d %s", a.status, a.body)
 			}
@@ -146,17 +146,17 @@ func TestListItemShape(t *testing.T) {
 	s, _ := start(t, nil)
 	seedList(s)
 	c := client(t, true)
-	a := do(t, s, c, call{method: "GET", path: "/recordings?search=0&sortDir=asc", token: tokView})
+	a := do(t, s, c, call{method: "GET", path: "/recordings?search=0&sortDir=asc", token: TokView})
 	var l struct {
 		Items []json.RawMessage `json:"items"`
 	}
 	a.decode(t, &l)
-	id100, _ := s.Recording(bizA, "dtac-100")
-	id300, _ := s.Recording(bizA, "Upload-300")
+	id100, _ := s.Recording(BizA, "dtac-100")
+	id300, _ := s.Recording(BizA, "Upload-300")
 	host := strings.TrimSuffix(s.URL(), "/api/v1")
 	want := map[int]string{
 		0: `{"id":"` + id100.ID + `","dataId":"dtac-100","callAt":"2026-05-18T09:00:00+07:00","direction":"in","customerPhone":"+66811111111","tag":"normal","score":80,` +
-			`"processingStatus":"completed","audioUrl":"` + host + `/storage/` + bizA + `/` + id100.ID + `",` +
+			`"processingStatus":"completed","audioUrl":"` + host + `/storage/` + BizA + `/` + id100.ID + `",` +
 			`"transcriptUrl":"` + s.URL() + `/recordings/` + id100.ID + `/transcript","summaryUrl":"` + s.URL() + `/recordings/` + id100.ID + `/summary"}`,
 		2: `{"id":"` + id300.ID + `","dataId":"Upload-300","callAt":"2026-05-20T00:30:00Z","direction":"in","customerPhone":null,"tag":null,"score":null,"audioUrl":null,"transcriptUrl":null,"summaryUrl":null}`,
 	}
@@ -174,9 +174,9 @@ func TestListAfterIngest(t *testing.T) {
 	s, _ := start(t, nil)
 	s.SetBehaviour(Behaviour{ProcessingBefore: "pending"})
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "3cx-acme-1", `"customerPhone":"+66812345678"`)
+	cr := mustCreate(t, s, c, TokFull, "", "3cx-acme-1", `"customerPhone":"+66812345678"`)
 	list := func() string {
-		a := do(t, s, c, call{method: "GET", path: "/recordings?sourceProvider=upload&search=3CX-ACME", token: tokFull})
+		a := do(t, s, c, call{method: "GET", path: "/recordings?sourceProvider=upload&search=3CX-ACME", token: TokFull})
 		var l struct {
 			Items []struct {
 				ID               string  `json:"id"`
@@ -194,7 +194,7 @@ func TestListAfterIngest(t *testing.T) {
 		t.Fatalf("before reextract: %q", got)
 	}
 	put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false)
-	do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull})
+	do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull})
 	if got := list(); got != "completed" {
 		t.Fatalf("after reextract: %q", got)
 	}

@@ -62,7 +62,7 @@ func TestLargeUploadIsStreamed(t *testing.T) {
 	const budget = 32 << 20
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "big-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "big-1", "")
 	h := sha256.New()
 	if _, err := io.Copy(h, io.LimitReader(newPattern(), size)); err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestLargeUploadIsStreamed(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > budget {
 		t.Errorf("the upload allocated %d MB in all", alloc>>20)
 	}
-	r, _ := s.Recording(bizA, "big-1")
+	r, _ := s.Recording(BizA, "big-1")
 	if !r.HasAudio || r.AudioSize != size || r.AudioSHA256 != sum {
 		t.Fatalf("stored %d bytes, sha match %v", r.AudioSize, r.AudioSHA256 == sum)
 	}

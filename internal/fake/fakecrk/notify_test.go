@@ -25,16 +25,16 @@ const (
 func startGateway(t *testing.T) *Server {
 	t.Helper()
 	s, _ := start(t, func(o *Options) {
-		o.Tokens[tokNotify] = Token{BusinessID: bizA, Scopes: []string{ScopeManageNotifications}}
-		o.Tokens[tokNotifyView] = Token{BusinessID: bizA, Scopes: []string{ScopeViewNotifications}}
-		o.Tokens[tokNotifyB] = Token{BusinessID: bizB, Scopes: []string{ScopeManageNotifications}}
+		o.Tokens[tokNotify] = Token{BusinessID: BizA, Scopes: []string{ScopeManageNotifications}}
+		o.Tokens[tokNotifyView] = Token{BusinessID: BizA, Scopes: []string{ScopeViewNotifications}}
+		o.Tokens[tokNotifyB] = Token{BusinessID: BizB, Scopes: []string{ScopeManageNotifications}}
 		o.TelegramChats = []TelegramChat{
-			{BusinessID: bizA, ID: chatA, ChatID: -1001234567890, Title: "Acme ops"},
-			{BusinessID: bizB, ID: chatB, ChatID: -1009, Title: "Support", Inactive: true},
+			{BusinessID: BizA, ID: chatA, ChatID: -1001234567890, Title: "Acme ops"},
+			{BusinessID: BizB, ID: chatB, ChatID: -1009, Title: "Support", Inactive: true},
 		}
-		o.DiscordWebhooks = []DiscordWebhook{{BusinessID: bizA, ID: hookA, Name: "alerts"}}
+		o.DiscordWebhooks = []DiscordWebhook{{BusinessID: BizA, ID: hookA, Name: "alerts"}}
 	})
-	s.AddDiscordWebhook(DiscordWebhook{BusinessID: bizA, ID: hookNumA, Name: "numbers"})
+	s.AddDiscordWebhook(DiscordWebhook{BusinessID: BizA, ID: hookNumA, Name: "numbers"})
 	return s
 }
 
@@ -50,14 +50,14 @@ func TestNotifySend(t *testing.T) {
 	}{
 		{name: "telegram", token: tokNotify,
 			body:   `{"channel":"telegram","chatId":"` + chatA + `","title":"T","body":"B","link":"https://runbook.example.com/x?y=1","severity":"critical"}`,
-			status: 200, want: &Message{BusinessID: bizA, Channel: "telegram", ChatID: chatA, Title: "T", Body: "B", Link: "https://runbook.example.com/x?y=1", Severity: "critical", Delivered: true}},
+			status: 200, want: &Message{BusinessID: BizA, Channel: "telegram", ChatID: chatA, Title: "T", Body: "B", Link: "https://runbook.example.com/x?y=1", Severity: "critical", Delivered: true}},
 		{name: "discord, numeric id", token: tokNotify,
 			body:   `{"channel":"discord","webhookId":4242,"title":"T","body":"B","severity":"warning"}`,
-			status: 200, want: &Message{BusinessID: bizA, Channel: "discord", WebhookID: hookNumA, Title: "T", Body: "B", Severity: "warning", Delivered: true}},
+			status: 200, want: &Message{BusinessID: BizA, Channel: "discord", WebhookID: hookNumA, Title: "T", Body: "B", Severity: "warning", Delivered: true}},
 		{name: "in_app without severity", token: tokNotify, body: `{"channel":"in_app","title":"T","body":"B"}`,
-			status: 200, want: &Message{BusinessID: bizA, Channel: "in_app", Title: "T", Body: "B", Delivered: true}},
-		{name: "account key naming business A", token: tokAccount, biz: bizA, body: `{"channel":"discord","webhookId":"` + hookA + `","title":"T","body":"B","severity":"info"}`,
-			status: 200, want: &Message{BusinessID: bizA, Channel: "discord", WebhookID: hookA, Title: "T", Body: "B", Severity: "info", Delivered: true}},
+			status: 200, want: &Message{BusinessID: BizA, Channel: "in_app", Title: "T", Body: "B", Delivered: true}},
+		{name: "account key naming business A", token: TokAccount, biz: BizA, body: `{"channel":"discord","webhookId":"` + hookA + `","title":"T","body":"B","severity":"info"}`,
+			status: 200, want: &Message{BusinessID: BizA, Channel: "discord", WebhookID: hookA, Title: "T", Body: "B", Severity: "info", Delivered: true}},
 
 		{name: "not JSON", token: tokNotify, body: `hello`, status: 422, code: "validation_failed"},
 		{name: "JSON array", token: tokNotify, body: `[]`, status: 422, code: "validation_failed"},
@@ -77,10 +77,10 @@ func TestNotifySend(t *testing.T) {
 		{name: "unknown webhook", token: tokNotify, body: `{"channel":"discord","webhookId":"nope","title":"T","body":"B"}`, status: 404, code: "discord_webhook_not_found"},
 		{name: "webhook of another business", token: tokNotifyB, body: `{"channel":"discord","webhookId":"` + hookA + `","title":"T","body":"B"}`, status: 404, code: "discord_webhook_not_found"},
 
-		{name: "no notification scope", token: tokFull, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 403, code: "insufficient_scope"},
+		{name: "no notification scope", token: TokFull, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 403, code: "insufficient_scope"},
 		{name: "view scope only", token: tokNotifyView, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 403, code: "insufficient_scope"},
-		{name: "revoked key", token: tokOff, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 401, code: "token_disabled"},
-		{name: "account key without business", token: tokAccount, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 400, code: "business_required"},
+		{name: "revoked key", token: TokOff, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 401, code: "token_disabled"},
+		{name: "account key without business", token: TokAccount, body: `{"channel":"in_app","title":"T","body":"B"}`, status: 400, code: "business_required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,7 +236,7 @@ func TestDestinations(t *testing.T) {
 func TestTelegramChats(t *testing.T) {
 	s := startGateway(t)
 	c := client(t, true)
-	a := do(t, s, c, call{method: "GET", path: "/telegram/chats", token: tokAccount, business: bizB})
+	a := do(t, s, c, call{method: "GET", path: "/telegram/chats", token: TokAccount, business: BizB})
 	if want := `{"items":[{"id":"c-b-1","chatId":-1009,"title":"Support","isActive":false}]}`; a.status != 200 || !jsonEqual(t, a.body, want) {
 		t.Fatalf("%d %s, want %s", a.status, a.body, want)
 	}
@@ -257,7 +257,7 @@ func TestGatewayReadScopes(t *testing.T) {
 		token    string
 		status   int
 	}{
-		{false, tokNotify, 200}, {false, tokNotifyView, 200}, {false, tokFull, 403}, {false, tokAccount, 400},
+		{false, tokNotify, 200}, {false, tokNotifyView, 200}, {false, TokFull, 403}, {false, TokAccount, 400},
 		{true, tokNotify, 403}, {true, tokNotifyView, 200},
 	} {
 		s := startGateway(t)

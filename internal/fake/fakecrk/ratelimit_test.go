@@ -29,11 +29,11 @@ func TestRateLimit(t *testing.T) {
 				return do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tok})
 			}
 			for i := range tc.free {
-				if a := whoami(tokFull); a.status != 200 {
+				if a := whoami(TokFull); a.status != 200 {
 					t.Fatalf("request %d of the burst: %d %s", i+1, a.status, a.body)
 				}
 			}
-			a := whoami(tokFull)
+			a := whoami(TokFull)
 			if a.status != http.StatusTooManyRequests || a.apiError(t).Code != "rate_limited" {
 				t.Fatalf("over the burst: %d %s", a.status, a.body)
 			}
@@ -41,21 +41,21 @@ func TestRateLimit(t *testing.T) {
 				t.Fatalf("Retry-After %q, want %q", got, tc.retryAfter)
 			}
 			// Other keys have buckets of their own; storage is not limited.
-			if a := whoami(tokView); a.status != 200 {
+			if a := whoami(TokView); a.status != 200 {
 				t.Fatalf("another key: %d", a.status)
 			}
 			// Refusals do not spend tokens: waiting as told is enough.
-			whoami(tokFull)
+			whoami(TokFull)
 			if tc.stillRefuse {
 				clk.Advance(time.Second)
-				if a := whoami(tokFull); a.status != 429 {
+				if a := whoami(TokFull); a.status != 429 {
 					t.Fatalf("a second later: %d", a.status)
 				}
 				clk.Advance(-time.Second)
 			}
 			secs, _ := time.ParseDuration(tc.retryAfter + "s")
 			clk.Advance(secs)
-			if a := whoami(tokFull); a.status != 200 {
+			if a := whoami(TokFull); a.status != 200 {
 				t.Fatalf("after Retry-After: %d %s", a.status, a.body)
 			}
 			if got := s.Requests(EndpointWhoami, 429); got < 2 {
@@ -68,28 +68,28 @@ func TestRateLimit(t *testing.T) {
 func TestRateLimitCoversEveryAPIEndpointNotStorage(t *testing.T) {
 	s, clk := start(t, func(o *Options) { o.RateLimit, o.Burst = 60, 3 })
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "rl-1", "")                     // 1
-	do(t, s, c, call{method: "GET", path: "/recordings", token: tokFull})  // 2
-	do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}) // 3
+	cr := mustCreate(t, s, c, TokFull, "", "rl-1", "")                     // 1
+	do(t, s, c, call{method: "GET", path: "/recordings", token: TokFull})  // 2
+	do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}) // 3
 	for range 5 {
 		if a := put(t, c, cr.UploadURL, "audio/wav", []byte("x"), false); a.status != 200 {
 			t.Fatalf("storage limited: %d", a.status)
 		}
 	}
 	for _, k := range []call{
-		{method: "POST", path: "/recordings", token: tokFull, body: createBody("rl-2", "")},
-		{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull},
-		{method: "GET", path: "/recordings", token: tokFull},
+		{method: "POST", path: "/recordings", token: TokFull, body: createBody("rl-2", "")},
+		{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull},
+		{method: "GET", path: "/recordings", token: TokFull},
 	} {
 		if a := do(t, s, c, k); a.status != 429 {
 			t.Fatalf("%s %s: %d", k.method, k.path, a.status)
 		}
 	}
-	if _, ok := s.Recording(bizA, "rl-2"); ok {
+	if _, ok := s.Recording(BizA, "rl-2"); ok {
 		t.Fatal("a refused create did its work")
 	}
 	clk.Advance(time.Second)
-	if a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}); a.status != 202 {
+	if a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull}); a.status != 202 {
 		t.Fatalf("after a second: %d", a.status)
 	}
 }
@@ -98,7 +98,7 @@ func TestUnlimited(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
 	for i := range 200 {
-		if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: tokFull}); a.status != 200 {
+		if a := do(t, s, c, call{method: "GET", path: "/meta/whoami", token: TokFull}); a.status != 200 {
 			t.Fatalf("request %d: %d", i, a.status)
 		}
 	}

@@ -30,14 +30,14 @@ func TestReextract(t *testing.T) {
 			s, _ := start(t, nil)
 			s.SetBehaviour(tc.behaviour)
 			c := client(t, true)
-			cr := mustCreate(t, s, c, tokFull, "", "rx-1", "")
+			cr := mustCreate(t, s, c, TokFull, "", "rx-1", "")
 			if tc.audio {
 				if a := put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false); a.status != 200 {
 					t.Fatalf("upload %d", a.status)
 				}
 			}
 			for i := 1; i <= 2; i++ {
-				a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull})
+				a := do(t, s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull})
 				if a.status != tc.status {
 					t.Fatalf("call %d: %d %s", i, a.status, a.body)
 				}
@@ -48,7 +48,7 @@ func TestReextract(t *testing.T) {
 				} else if want := fmtID(tc.body, cr.ID); string(a.body) != want {
 					t.Fatalf("body %q, want %q", a.body, want)
 				}
-				r, _ := s.Recording(bizA, "rx-1")
+				r, _ := s.Recording(BizA, "rx-1")
 				wantN := 0
 				if tc.code == "" {
 					wantN = i
@@ -74,7 +74,7 @@ func fmtID(format, id string) string {
 func TestReextractNotFound(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	other := mustCreate(t, s, c, tokB, "", "theirs", "")
+	other := mustCreate(t, s, c, TokB, "", "theirs", "")
 	if a := put(t, c, other.UploadURL, "audio/wav", []byte("x"), false); a.status != 200 {
 		t.Fatal(a.status)
 	}
@@ -85,13 +85,13 @@ func TestReextractNotFound(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := do(t, s, c, call{method: "POST", path: "/recordings/" + tc.id + "/reextract", token: tokFull})
+			a := do(t, s, c, call{method: "POST", path: "/recordings/" + tc.id + "/reextract", token: TokFull})
 			if a.status != http.StatusNotFound || a.apiError(t).Code != "not_found" {
 				t.Fatalf("%d %s", a.status, a.body)
 			}
 		})
 	}
-	if r, _ := s.Recording(bizB, "theirs"); r.Reextracts != 0 {
+	if r, _ := s.Recording(BizB, "theirs"); r.Reextracts != 0 {
 		t.Fatal("another business's recording was reextracted")
 	}
 }

@@ -40,7 +40,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				id := fmt.Sprintf("cc-%d-%d", w, i)
-				a, err := try(s, c, call{method: "POST", path: "/recordings", token: tokFull, body: createBody(id, "")})
+				a, err := try(s, c, call{method: "POST", path: "/recordings", token: TokFull, body: createBody(id, "")})
 				if err != nil || a.status != 201 {
 					errs <- fmt.Errorf("create %s: %v %d", id, err, a.status)
 					return
@@ -53,11 +53,11 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- fmt.Errorf("upload %s: %v %d", id, err, a.status)
 					return
 				}
-				if a, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: tokFull}); err != nil || a.status != 202 {
+				if a, err := try(s, c, call{method: "POST", path: "/recordings/" + cr.ID + "/reextract", token: TokFull}); err != nil || a.status != 202 {
 					errs <- fmt.Errorf("reextract %s: %v %d", id, err, a.status)
 					return
 				}
-				if a, err := try(s, c, call{method: "GET", path: "/recordings?search=" + id, token: tokFull}); err != nil || a.status != 200 {
+				if a, err := try(s, c, call{method: "GET", path: "/recordings?search=" + id, token: TokFull}); err != nil || a.status != 200 {
 					errs <- fmt.Errorf("list %s: %v %d", id, err, a.status)
 					return
 				}
@@ -94,23 +94,23 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 		o.RateLimit, o.Burst = 60, 1
 	})
 	c := client(t, true)
-	tokens := []string{tokFull, tokIngest, tokView, tokSelf, tokNone, tokOff, tokOld, tokB, tokAccount, tokOther, "crk_never_seen_9z9z"}
+	tokens := []string{TokFull, TokIngest, TokView, TokSelf, TokNone, TokOff, TokOld, TokB, TokAccount, TokOther, "crk_never_seen_9z9z"}
 	var bodies []string
 	for _, tok := range tokens {
 		for range 2 { // the second is rate limited
 			for _, k := range []call{
 				{method: "GET", path: "/meta/whoami", token: tok},
 				{method: "POST", path: "/recordings", token: tok, body: createBody("sec-1", "")},
-				{method: "GET", path: "/recordings", token: tok, business: bizC},
+				{method: "GET", path: "/recordings", token: tok, business: BizC},
 			} {
 				bodies = append(bodies, string(do(t, s, c, k).body))
 			}
 		}
 	}
 	clk.Advance(time.Minute)
-	cr := mustCreate(t, s, c, tokB, "", "sec-2", "")
+	cr := mustCreate(t, s, c, TokB, "", "sec-2", "")
 	req, _ := http.NewRequest(http.MethodPut, cr.UploadURL, strings.NewReader("x"))
-	req.Header.Set("Authorization", "Bearer "+tokB)
+	req.Header.Set("Authorization", "Bearer "+TokB)
 	a, err := send(c, req)
 	if err != nil || a.status != 400 {
 		t.Fatalf("bearer to storage: %v %d", err, a.status)
@@ -183,7 +183,7 @@ func TestHandlerBehindAnotherServer(t *testing.T) {
 	other := httptest.NewServer(s.Handler()) // 127.0.0.1
 	defer other.Close()
 	c := client(t, true)
-	a, err := send(c, mustRequest(t, "POST", other.URL+"/api/v1/recordings", createBody("h-1", ""), tokFull))
+	a, err := send(c, mustRequest(t, "POST", other.URL+"/api/v1/recordings", createBody("h-1", ""), TokFull))
 	if err != nil || a.status != 201 {
 		t.Fatalf("create through Handler: %v %d", err, a.status)
 	}
@@ -195,7 +195,7 @@ func TestHandlerBehindAnotherServer(t *testing.T) {
 	if a := put(t, c, cr.UploadURL, "audio/wav", []byte("RIFF"), false); a.status != 200 {
 		t.Fatalf("upload through Handler: %d", a.status)
 	}
-	if r, _ := s.Recording(bizA, "h-1"); !r.HasAudio {
+	if r, _ := s.Recording(BizA, "h-1"); !r.HasAudio {
 		t.Fatal("no audio")
 	}
 }
@@ -212,22 +212,22 @@ func mustRequest(t *testing.T, method, url, body, token string) *http.Request {
 
 func TestAddRecordingReplaces(t *testing.T) {
 	s, _ := start(t, nil)
-	s.AddRecording(bizA, Recording{DataID: "seed-1", CallAt: "2026-05-20T08:00:00+07:00", Direction: "in"})
-	s.AddRecording(bizA, Recording{DataID: "seed-1", CallAt: "2026-05-20T09:00:00+07:00", Direction: "out", ID: "rec_7"})
+	s.AddRecording(BizA, Recording{DataID: "seed-1", CallAt: "2026-05-20T08:00:00+07:00", Direction: "in"})
+	s.AddRecording(BizA, Recording{DataID: "seed-1", CallAt: "2026-05-20T09:00:00+07:00", Direction: "out", ID: "rec_7"})
 	got := s.Recordings()
 	if len(got) != 1 || got[0].ID != "rec_7" || got[0].Direction != "out" || got[0].SourceProvider != SourceUpload {
 		t.Fatalf("%+v", got)
 	}
 	c := client(t, true)
 	// The seeded id is the one the API knows.
-	s.AddRecording(bizA, Recording{DataID: "seed-1", ID: "rec_7", CallAt: "2026-05-20T09:00:00+07:00", Direction: "out", HasAudio: true})
-	if a := do(t, s, c, call{method: "POST", path: "/recordings/rec_7/reextract", token: tokFull}); a.status != 202 {
+	s.AddRecording(BizA, Recording{DataID: "seed-1", ID: "rec_7", CallAt: "2026-05-20T09:00:00+07:00", Direction: "out", HasAudio: true})
+	if a := do(t, s, c, call{method: "POST", path: "/recordings/rec_7/reextract", token: TokFull}); a.status != 202 {
 		t.Fatalf("reextract of a seeded recording: %d %s", a.status, a.body)
 	}
-	if cr := mustCreate(t, s, c, tokFull, "", "seed-1", ""); cr.ID != "rec_7" {
+	if cr := mustCreate(t, s, c, TokFull, "", "seed-1", ""); cr.ID != "rec_7" {
 		t.Fatalf("create of a seeded dataId gave id %s", cr.ID)
 	}
-	if _, ok := s.Recording(bizA, "nope"); ok {
+	if _, ok := s.Recording(BizA, "nope"); ok {
 		t.Fatal("found a recording never made")
 	}
 }

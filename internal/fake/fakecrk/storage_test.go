@@ -42,7 +42,7 @@ func TestStoragePut(t *testing.T) {
 		{name: "longer expiry claimed", contentType: "audio/wav", status: 403, code: "SignatureDoesNotMatch",
 			tamper: func(u *url.URL) { setQuery(u, "X-Amz-Expires", "604800") }},
 		{name: "another recording's path", contentType: "audio/wav", status: 403, code: "SignatureDoesNotMatch",
-			tamper: func(u *url.URL) { u.Path = strings.Replace(u.Path, bizA, bizB, 1) }},
+			tamper: func(u *url.URL) { u.Path = strings.Replace(u.Path, BizA, BizB, 1) }},
 		{name: "signature missing", contentType: "audio/wav", status: 400, code: "AuthorizationQueryParametersError",
 			tamper: func(u *url.URL) { setQuery(u, "X-Amz-Signature", "") }},
 		{name: "just before expiry", contentType: "audio/wav", advance: 15 * time.Minute, status: 200},
@@ -67,13 +67,13 @@ func TestStoragePut(t *testing.T) {
 			if tc.declared != "" {
 				extra = `"contentType":"` + tc.declared + `"`
 			}
-			cr := mustCreate(t, s, c, tokFull, "", "st-1", extra)
+			cr := mustCreate(t, s, c, TokFull, "", "st-1", extra)
 			u, err := url.Parse(cr.UploadURL)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if u.Host != strings.TrimPrefix(strings.TrimSuffix(s.URL(), "/api/v1"), "http://") ||
-				!strings.HasPrefix(u.Path, "/storage/"+bizA+"/"+cr.ID) {
+				!strings.HasPrefix(u.Path, "/storage/"+BizA+"/"+cr.ID) {
 				t.Fatalf("upload URL %s", cr.UploadURL)
 			}
 			for _, p := range []string{"X-Amz-Date", "X-Amz-Expires", "X-Amz-Signature"} {
@@ -94,7 +94,7 @@ func TestStoragePut(t *testing.T) {
 				req.Header.Set("Content-Type", tc.contentType)
 			}
 			if tc.bearer {
-				req.Header.Set("Authorization", "Bearer "+tokFull)
+				req.Header.Set("Authorization", "Bearer "+TokFull)
 			}
 			a, err := send(c, req)
 			if err != nil {
@@ -103,7 +103,7 @@ func TestStoragePut(t *testing.T) {
 			if a.status != tc.status {
 				t.Fatalf("status %d, want %d: %s", a.status, tc.status, a.body)
 			}
-			r, _ := s.Recording(bizA, "st-1")
+			r, _ := s.Recording(BizA, "st-1")
 			if tc.status != 200 {
 				e := a.s3Error(t)
 				if e.Code != tc.code || (tc.message != "" && e.Message != tc.message) {
@@ -134,20 +134,20 @@ func setQuery(u *url.URL, k, v string) {
 func TestStorageReplacesAudioAndSignsNewType(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "re-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "re-1", "")
 	if a := put(t, c, cr.UploadURL, "audio/wav", []byte("first"), false); a.status != 200 {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 	// A repeat POST declaring another type gets a URL signed for it; the
 	// old URL stays valid for the old type until it expires.
-	again := mustCreate(t, s, c, tokFull, "", "re-1", `"contentType":"audio/ogg"`)
+	again := mustCreate(t, s, c, TokFull, "", "re-1", `"contentType":"audio/ogg"`)
 	if a := put(t, c, again.UploadURL, "audio/wav", []byte("x"), false); a.status != 403 {
 		t.Fatalf("new URL with old type: %d", a.status)
 	}
 	if a := put(t, c, again.UploadURL, "audio/ogg", []byte("second!"), false); a.status != 200 {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
-	r, _ := s.Recording(bizA, "re-1")
+	r, _ := s.Recording(BizA, "re-1")
 	if r.Uploads != 2 || r.AudioSize != 7 || r.AudioSHA256 != sha256.Sum256([]byte("second!")) {
 		t.Fatalf("after second upload: %+v", r)
 	}
@@ -159,7 +159,7 @@ func TestStorageReplacesAudioAndSignsNewType(t *testing.T) {
 func TestStorageRoutes(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "rt-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "rt-1", "")
 	base := strings.TrimSuffix(s.URL(), "/api/v1")
 	tests := []struct {
 		method, url string
@@ -168,8 +168,8 @@ func TestStorageRoutes(t *testing.T) {
 	}{
 		{"GET", cr.UploadURL, 405, "MethodNotAllowed"},
 		{"DELETE", cr.UploadURL, 405, "MethodNotAllowed"},
-		{"PUT", base + "/storage/" + bizA, 400, "AuthorizationQueryParametersError"},
-		{"PUT", base + "/storage/" + bizA + "/" + cr.ID + "/extra", 400, "AuthorizationQueryParametersError"},
+		{"PUT", base + "/storage/" + BizA, 400, "AuthorizationQueryParametersError"},
+		{"PUT", base + "/storage/" + BizA + "/" + cr.ID + "/extra", 400, "AuthorizationQueryParametersError"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.url, func(t *testing.T) {
@@ -191,7 +191,7 @@ func TestStorageRoutes(t *testing.T) {
 func TestStorageIncompleteBody(t *testing.T) {
 	s, _ := start(t, nil)
 	c := client(t, true)
-	cr := mustCreate(t, s, c, tokFull, "", "cut-1", "")
+	cr := mustCreate(t, s, c, TokFull, "", "cut-1", "")
 	u, _ := url.Parse(cr.UploadURL)
 	conn, err := net.Dial("tcp", u.Host)
 	if err != nil {
@@ -211,7 +211,7 @@ func TestStorageIncompleteBody(t *testing.T) {
 		}
 	}
 	waitFor(t, "the upload to be answered", func() bool { return s.Requests(EndpointUpload, 400) == 1 })
-	if r, _ := s.Recording(bizA, "cut-1"); r.HasAudio || r.Uploads != 0 {
+	if r, _ := s.Recording(BizA, "cut-1"); r.HasAudio || r.Uploads != 0 {
 		t.Fatalf("incomplete body stored: %+v", r)
 	}
 }
