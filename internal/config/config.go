@@ -97,7 +97,11 @@ type Config struct {
 	// WebConfigFile is the listener's TLS and basic auth (the Prometheus
 	// exporters' web configuration file); "" serves plain HTTP to all.
 	WebConfigFile string
-	Location      *time.Location
+	// HealthcheckUser and HealthcheckPassword are the basic auth that
+	// syncd's own commands (-healthcheck, -status) send to the listener.
+	HealthcheckUser     string
+	HealthcheckPassword Secret
+	Location            *time.Location
 	// PhoneRegion is upper case, e.g. "TH".
 	PhoneRegion string
 	Backfill    time.Duration

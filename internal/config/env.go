@@ -40,6 +40,10 @@ type environment struct {
 	UnknownDir  string  `env:"SYNCD_UNKNOWN_DIRECTION, default=in"`
 	Unhealthy   string  `env:"SYNCD_UNHEALTHY_AFTER, default=3"`
 
+	// For syncd's own commands that ask the daemon (-healthcheck, -status).
+	HealthcheckUser     string `env:"SYNCD_HEALTHCHECK_USER"`
+	HealthcheckPassword string `env:"SYNCD_HEALTHCHECK_PASSWORD"`
+
 	AlertChannel   string  `env:"SYNCD_ALERT_CHANNEL"`
 	AlertChatID    string  `env:"SYNCD_ALERT_CHAT_ID"`
 	AlertWebhookID string  `env:"SYNCD_ALERT_WEBHOOK_ID"`

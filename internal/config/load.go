@@ -127,10 +127,12 @@ func LoadLocal(ctx context.Context, lookup func(string) (string, bool)) (*Config
 	}
 	b := &builder{env: env}
 	c := &Config{
-		StatePath:     b.statePath(),
-		ListenAddr:    b.listenAddr("SYNCD_LISTEN_ADDR", env.ListenAddr),
-		WebConfigFile: b.webConfigFile("SYNCD_WEB_CONFIG_FILE", env.WebConfig),
-		Location:      b.location("SYNCD_TIMEZONE", env.Timezone),
+		StatePath:           b.statePath(),
+		ListenAddr:          b.listenAddr("SYNCD_LISTEN_ADDR", env.ListenAddr),
+		WebConfigFile:       b.webConfigFile("SYNCD_WEB_CONFIG_FILE", env.WebConfig),
+		HealthcheckUser:     env.HealthcheckUser,
+		HealthcheckPassword: NewSecret(env.HealthcheckPassword),
+		Location:            b.location("SYNCD_TIMEZONE", env.Timezone),
 	}
 	if len(b.problems) > 0 {
 		sortProblems(b.problems)

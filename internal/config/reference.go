@@ -28,6 +28,8 @@ var Reference = append([]Var{
 	{"SYNCD_STATE_PATH", "$STATE_DIRECTORY/syncd.db, else ./syncd.db", "the state file"},
 	{"SYNCD_LISTEN_ADDR", DefaultListenAddr, "the status page at /, /metrics, /healthz, /readyz, /status; empty: no listener"},
 	{"SYNCD_WEB_CONFIG_FILE", "", "TLS and basic auth of the listener: a Prometheus web configuration file (docs/web-config.md)"},
+	{"SYNCD_HEALTHCHECK_USER", "", "the user -healthcheck and -status send when the web configuration asks for basic auth"},
+	{"SYNCD_HEALTHCHECK_PASSWORD", "", "that user's password, in clear (secret)"},
 	{"SYNCD_TIMEZONE", DefaultTimezone, "zone of the calls' local time"},
 	{"SYNCD_PHONE_REGION", DefaultPhoneRegion, "region for turning local numbers into E.164"},
 	{"SYNCD_BACKFILL", "24h", "how far back a source's first pass looks"},

@@ -48,7 +48,7 @@ func (s *Syncer) reconcile(ctx context.Context, p *Plan) error {
 		if err != nil {
 			return fmt.Errorf("listing CRK's recordings from %s to %s: %w", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), err)
 		}
-		s.cfg.Progress()
+		s.moved(p.Source)
 		for _, it := range page.Items {
 			showsAudio = showsAudio || it.AudioURL != ""
 			if _, ok := byData[it.DataID]; ok {

@@ -221,7 +221,7 @@ func (s *Syncer) uploadOnce(ctx context.Context, c connectors.Connector, rec con
 		return 0, fmt.Errorf("opening the audio of %s: %w", rec.DataID, err)
 	}
 	defer audio.Body.Close()
-	counted := &countingReader{r: audio.Body, progress: s.cfg.Progress}
+	counted := &countingReader{r: audio.Body, progress: func() { s.moved(c.Name()) }}
 	// The bytes say what the audio is, whatever the server claimed: a
 	// log-in page or an error document served with 200 is never paid for.
 	br := bufio.NewReaderSize(counted, audioformat.HeadSize)
@@ -288,7 +288,7 @@ func (s *Syncer) saveVocabulary(ctx context.Context) {
 }
 
 func (s *Syncer) put(ctx context.Context, src string, r *state.Record) error {
-	s.cfg.Progress()
+	s.moved(src)
 	if err := s.store.Put(context.WithoutCancel(ctx), src, *r); err != nil {
 		return &stateError{fmt.Errorf("saving the state of %s: %w", r.DataID, err)}
 	}
