@@ -3,10 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/crkai/syncd/connectors"
-	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -23,58 +20,12 @@ import (
 // Those CRK does not hold are sent as usual. An error leaves p as it was:
 // the caller sends none of p.Check.
 func (s *Syncer) reconcile(ctx context.Context, p *Plan) error {
-	byData := make(map[string]connectors.Recording, len(p.Check))
-	var lo, hi time.Time
-	for _, r := range p.Todo {
-		if !p.Check[r.ID] {
-			continue
-		}
-		byData[r.DataID] = r
-		if lo.IsZero() || r.CallAt.Before(lo) {
-			lo = r.CallAt
-		}
-		if r.CallAt.After(hi) {
-			hi = r.CallAt
-		}
+	recs, err := s.Held(ctx, p)
+	if err != nil {
+		return err
 	}
-	held := map[string]sink.Remote{}
-	showsAudio := false
-	const limit = 200
-	// CRK's date filter is undocumented as to its bounds: a second of
-	// margin on each side.
-	q := sink.Query{From: lo.Add(-time.Second), To: hi.Add(time.Second), Limit: limit}
-	for {
-		page, err := s.sink.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("listing CRK's recordings from %s to %s: %w", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), err)
-		}
-		s.moved(p.Source)
-		for _, it := range page.Items {
-			showsAudio = showsAudio || it.AudioURL != ""
-			if _, ok := byData[it.DataID]; ok {
-				held[it.DataID] = it
-			}
-		}
-		q.Offset += len(page.Items)
-		if len(page.Items) < limit || (page.Total > 0 && q.Offset >= page.Total) {
-			break
-		}
-	}
-	var recs []state.Record
-	settled := map[string]bool{}
-	for dataID, it := range held {
-		r := byData[dataID]
-		rec := state.Record{ID: r.ID, DataID: r.DataID, CRKID: string(it.ID), CallAt: r.CallAt}
-		switch {
-		case s.vocab.proves(&it):
-			rec.Step = state.Done
-		case showsAudio && it.AudioURL == "":
-			continue // created, never uploaded: send it as usual
-		default:
-			rec.Step = state.ReextractSent
-			rec.LastError = fmt.Sprintf("CRK already holds %s (processingStatus %q) and the state file has no record of it: waiting for proof that AI processing was asked for", dataID, it.ProcessingStatus)
-		}
-		recs = append(recs, rec)
+	settled := make(map[string]bool, len(recs))
+	for _, r := range recs {
 		settled[r.ID] = true
 	}
 	for id := range p.Check {
