@@ -92,37 +92,15 @@ var _ connectors.Connector = (*Connector)(nil)
 // clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	deps = deps.Defaulted()
-	var problems []error
-	base, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	base, err := remote.BaseURL(strings.TrimSpace(cfg.BaseURL))
 	switch {
-	case cfg.BaseURL == "":
-		problems = append(problems, errors.New("BaseURL is empty"))
 	case err != nil:
-		problems = append(problems, errors.New("BaseURL is not a valid URL"))
-	case base.Scheme != "http" && base.Scheme != "https" || base.Host == "":
-		problems = append(problems, errors.New("BaseURL must be an absolute http(s) URL such as https://onecallvoicerecord.dtac.co.th"))
-	case base.User != nil:
-		problems = append(problems, errors.New("BaseURL must not hold credentials; use Username and Password"))
-	case base.RawQuery != "" || base.Fragment != "":
-		problems = append(problems, errors.New("BaseURL must not have a query or fragment"))
+		return nil, fmt.Errorf("dtac: %w", err)
+	case strings.TrimSpace(cfg.Username) == "" || cfg.Password == "":
+		return nil, errors.New("dtac: Username and Password are required")
+	case cfg.PageSize < 0:
+		return nil, errors.New("dtac: PageSize is negative")
 	}
-	if strings.TrimSpace(cfg.Username) == "" {
-		//lint:ignore ST1005 it names Config's field Username
-		problems = append(problems, errors.New("Username is empty"))
-	}
-	if cfg.Password == "" {
-		//lint:ignore ST1005 it names Config's field Password
-		problems = append(problems, errors.New("Password is empty"))
-	}
-	if cfg.PageSize < 0 {
-		problems = append(problems, fmt.Errorf("PageSize %d is negative", cfg.PageSize))
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("dtac: invalid configuration: %w", errors.Join(problems...))
-	}
-
-	base.Path = strings.TrimRight(base.Path, "/")
-	base.RawPath = ""
 	c := &Connector{
 		base:          base,
 		host:          base.Host,

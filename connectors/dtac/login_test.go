@@ -22,6 +22,7 @@ import (
 
 func TestNewValidates(t *testing.T) {
 	good := Config{BaseURL: "https://onecallvoicerecord.dtac.co.th/", Username: testUser, Password: testPass}
+	const badURL = "dtac: BaseURL is not an absolute http(s) URL without credentials, query or fragment"
 	for _, tc := range []struct {
 		name string
 		cfg  func(c *Config)
@@ -29,13 +30,17 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"good", func(c *Config) {}, ""},
 		{"path prefix", func(c *Config) { c.BaseURL = "http://127.0.0.1:8080/proxy/" }, ""},
-		{"empty", func(c *Config) { *c = Config{} }, "dtac: invalid configuration: BaseURL is empty\nUsername is empty\nPassword is empty"},
-		{"relative", func(c *Config) { c.BaseURL = "onecallvoicerecord.dtac.co.th" }, "dtac: invalid configuration: BaseURL must be an absolute http(s) URL such as https://onecallvoicerecord.dtac.co.th"},
-		{"ftp", func(c *Config) { c.BaseURL = "ftp://x" }, "dtac: invalid configuration: BaseURL must be an absolute http(s) URL such as https://onecallvoicerecord.dtac.co.th"},
-		{"credentials in URL", func(c *Config) { c.BaseURL = "https://u:" + testPass + "@x" }, "dtac: invalid configuration: BaseURL must not hold credentials; use Username and Password"},
-		{"unparsable", func(c *Config) { c.BaseURL = "http://x y\x7f" }, "dtac: invalid configuration: BaseURL is not a valid URL"},
-		{"query", func(c *Config) { c.BaseURL = "https://x/?a=b" }, "dtac: invalid configuration: BaseURL must not have a query or fragment"},
-		{"negative page size", func(c *Config) { c.PageSize = -1 }, "dtac: invalid configuration: PageSize -1 is negative"},
+		// What a person configures is checked by internal/config; these
+		// are programmer's errors, said briefly.
+		{"empty", func(c *Config) { *c = Config{} }, badURL},
+		{"relative", func(c *Config) { c.BaseURL = "onecallvoicerecord.dtac.co.th" }, badURL},
+		{"ftp", func(c *Config) { c.BaseURL = "ftp://x" }, badURL},
+		{"credentials in URL", func(c *Config) { c.BaseURL = "https://u:" + testPass + "@x" }, badURL},
+		{"unparsable", func(c *Config) { c.BaseURL = "http://x y\x7f" }, badURL},
+		{"query", func(c *Config) { c.BaseURL = "https://x/?a=b" }, badURL},
+		{"no user", func(c *Config) { c.Username = " " }, "dtac: Username and Password are required"},
+		{"no password", func(c *Config) { c.Password = "" }, "dtac: Username and Password are required"},
+		{"negative page size", func(c *Config) { c.PageSize = -1 }, "dtac: PageSize is negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := good

@@ -90,24 +90,17 @@ func (s *session) note(p Page) {
 }
 
 // New checks cfg and builds a connector. It does no I/O: log-in is lazy.
+// Its checks guard against a programmer's mistake: what a person
+// configures is checked by internal/config, through Kind, before New is
+// called.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	deps = deps.Defaulted()
-	var errs []error
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	base, err := remote.BaseURL(cfg.BaseURL)
 	switch {
-	case cfg.BaseURL == "":
-		errs = append(errs, errors.New("ORKWEB_BASE_URL is required"))
-	case err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.RawQuery != "" || base.Fragment != "":
-		errs = append(errs, fmt.Errorf("ORKWEB_BASE_URL %q is not an http(s) URL like http://oreka.local:8080", cfg.BaseURL))
-	}
-	if cfg.Username == "" {
-		errs = append(errs, errors.New("ORKWEB_USERNAME is required"))
-	}
-	if cfg.Password == "" {
-		errs = append(errs, errors.New("ORKWEB_PASSWORD is required"))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("orkweb configuration: %w", errors.Join(errs...))
+	case err != nil:
+		return nil, fmt.Errorf("orkweb: %w", err)
+	case cfg.Username == "" || cfg.Password == "":
+		return nil, errors.New("orkweb: Username and Password are required")
 	}
 	c := &Connector{
 		cfg:            cfg,

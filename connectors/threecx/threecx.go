@@ -73,35 +73,16 @@ var _ connectors.Connector = (*Connector)(nil)
 // secret follows a redirect to clear text or to another host.
 func New(cfg Config, deps connectors.Deps) (*Connector, error) {
 	deps = deps.Defaulted()
-	var errs []error
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	switch {
-	case cfg.BaseURL == "":
-		errs = append(errs, errors.New("THREECX_BASE_URL is required"))
-	case err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.RawQuery != "" || base.Fragment != "":
-		errs = append(errs, fmt.Errorf("THREECX_BASE_URL %q is not an http(s) URL like https://acme.3cx.co.th", cfg.BaseURL))
-	}
+	base, err := remote.BaseURL(cfg.BaseURL)
 	client := cfg.ClientID != "" || cfg.ClientSecret != ""
 	user := cfg.Username != "" || cfg.Password != ""
 	switch {
-	case client && user:
-		errs = append(errs, errors.New("set either THREECX_CLIENT_ID/THREECX_CLIENT_SECRET (API client) or THREECX_USERNAME/THREECX_PASSWORD (user), not both"))
-	case !client && !user:
-		errs = append(errs, errors.New("set THREECX_CLIENT_ID/THREECX_CLIENT_SECRET (API client) or THREECX_USERNAME/THREECX_PASSWORD (user)"))
-	case client && cfg.ClientID == "":
-		errs = append(errs, errors.New("THREECX_CLIENT_ID is required with THREECX_CLIENT_SECRET"))
-	case client && cfg.ClientSecret == "":
-		errs = append(errs, errors.New("THREECX_CLIENT_SECRET is required with THREECX_CLIENT_ID"))
-	case user && cfg.Username == "":
-		errs = append(errs, errors.New("THREECX_USERNAME is required with THREECX_PASSWORD"))
-	case user && cfg.Password == "":
-		errs = append(errs, errors.New("THREECX_PASSWORD is required with THREECX_USERNAME"))
-	}
-	if cfg.PageSize < 0 {
-		errs = append(errs, fmt.Errorf("3cx page size %d is negative", cfg.PageSize))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("3cx configuration: %w", errors.Join(errs...))
+	case err != nil:
+		return nil, fmt.Errorf("3cx: %w", err)
+	case client == user || client && (cfg.ClientID == "" || cfg.ClientSecret == "") || user && (cfg.Username == "" || cfg.Password == ""):
+		return nil, errors.New("3cx: exactly one log-in is required: ClientID and ClientSecret, or Username and Password")
+	case cfg.PageSize < 0:
+		return nil, errors.New("3cx: PageSize is negative")
 	}
 	if cfg.PageSize == 0 {
 		cfg.PageSize = defaultPageSize

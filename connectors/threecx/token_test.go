@@ -168,15 +168,15 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"API client", Config{BaseURL: "https://acme.3cx.co.th", ClientID: "a", ClientSecret: "b"}, nil},
 		{"user", Config{BaseURL: "https://acme.3cx.co.th/", Username: "u", Password: "p"}, nil},
-		{"both kinds", Config{BaseURL: "https://a", ClientID: "a", ClientSecret: "b", Username: "u", Password: "p"},
-			[]string{"THREECX_CLIENT_ID/THREECX_CLIENT_SECRET", "THREECX_USERNAME/THREECX_PASSWORD", "not both"}},
-		{"neither kind", Config{BaseURL: "https://a"}, []string{"THREECX_CLIENT_ID/THREECX_CLIENT_SECRET", "THREECX_USERNAME/THREECX_PASSWORD"}},
-		{"secret without id", Config{BaseURL: "https://a", ClientSecret: "b"}, []string{"THREECX_CLIENT_ID is required"}},
-		{"user without password", Config{BaseURL: "https://a", Username: "u"}, []string{"THREECX_PASSWORD is required"}},
-		{"no base URL", Config{ClientID: "a", ClientSecret: "b"}, []string{"THREECX_BASE_URL is required"}},
-		{"bad base URL", Config{BaseURL: "acme.3cx.co.th", ClientID: "a", ClientSecret: "b"}, []string{"THREECX_BASE_URL"}},
-		{"negative page size", Config{BaseURL: "https://a", ClientID: "a", ClientSecret: "b", PageSize: -1}, []string{"page size"}},
-		{"every problem at once", Config{Password: "p"}, []string{"THREECX_BASE_URL", "THREECX_USERNAME is required"}},
+		// What a person configures is checked by internal/config (with
+		// its variables' names); these are programmer's errors.
+		{"both kinds", Config{BaseURL: "https://a", ClientID: "a", ClientSecret: "b", Username: "u", Password: "p"}, []string{"3cx: exactly one log-in"}},
+		{"neither kind", Config{BaseURL: "https://a"}, []string{"3cx: exactly one log-in"}},
+		{"secret without id", Config{BaseURL: "https://a", ClientSecret: "b"}, []string{"3cx: exactly one log-in"}},
+		{"user without password", Config{BaseURL: "https://a", Username: "u"}, []string{"3cx: exactly one log-in"}},
+		{"no base URL", Config{ClientID: "a", ClientSecret: "b"}, []string{"3cx: BaseURL is not"}},
+		{"bad base URL", Config{BaseURL: "acme.3cx.co.th", ClientID: "a", ClientSecret: "b"}, []string{"3cx: BaseURL is not"}},
+		{"negative page size", Config{BaseURL: "https://a", ClientID: "a", ClientSecret: "b", PageSize: -1}, []string{"3cx: PageSize is negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := New(tc.cfg, connectors.Deps{})

@@ -47,6 +47,8 @@ func (b *builder) checkURL(name, raw, def, what string, allowPath, plainHTTP boo
 		if !plainHTTP && !isLoopback(u.Hostname()) {
 			b.add(name, "http:// is allowed only for a loopback host (127.0.0.1, ::1, localhost), as %s must not travel in clear: use https://", what)
 		}
+	case u.Scheme != "https" && plainHTTP:
+		b.add(name, "scheme %q is not supported: use http:// or https://", u.Scheme)
 	case u.Scheme != "https":
 		b.add(name, "scheme %q is not supported: use https://", u.Scheme)
 	}
@@ -57,7 +59,7 @@ func (b *builder) checkURL(name, raw, def, what string, allowPath, plainHTTP boo
 		b.add(name, "must not have a query (?…) or a fragment (#…)")
 	}
 	if !allowPath && u.Path != "" && u.Path != "/" {
-		b.add(name, "must have no path: give only the scheme and host, such as https://acme.3cx.co.th")
+		b.add(name, "must have no path: give only the scheme, the host and the port if any, such as https://pbx.example.com")
 	}
 	if len(b.problems) > n {
 		return ""
