@@ -1,6 +1,9 @@
 package connectors
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Kind describes a kind of source (a phone system) to the rest of syncd:
 // internal/config reads and checks its variables, the daemon builds it,
@@ -28,7 +31,8 @@ type Kind struct {
 	// only for an enabled source.
 	Configure func(s Settings) Configured
 	// Demo starts the kind's fake on loopback for `syncd -demo`, holding n
-	// sample calls of day (in loc) made from seed.
+	// sample calls of day (in loc) made from seed; the fake's Call adds
+	// more, drawn from the same seed.
 	Demo func(day time.Time, loc *time.Location, n int, seed uint64) (*DemoFake, error)
 }
 
@@ -104,4 +108,27 @@ type DemoFake struct {
 	Env map[string]string
 	// Close stops it.
 	Close func() error
+	// Call adds a new sample call that ended at end, as the phone system
+	// does while in use (`syncd -demo -serve`). It is safe for concurrent
+	// use.
+	Call func(end time.Time)
+	// Note, when not nil, says what a summary of the demo's pass should
+	// know about calls of the fake that the source leaves out by design
+	// ("7 of the 40 generated calls were internal …"), or "".
+	Note func() string
+}
+
+// Produce adds a call that has just ended (at now) every interval, until
+// ctx ends.
+func (f *DemoFake) Produce(ctx context.Context, every time.Duration, now func() time.Time) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.Call(now())
+		}
+	}
 }

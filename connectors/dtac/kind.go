@@ -83,5 +83,6 @@ func demo(day time.Time, loc *time.Location, n int, seed uint64) (*connectors.De
 		URL:   srv.URL(),
 		Env:   map[string]string{"DTAC_USERNAME": demoUser, "DTAC_PASSWORD": demoPassword, "DTAC_BASE_URL": srv.URL()},
 		Close: srv.Close,
+		Call:  func(end time.Time) { srv.AddCall(end, seed) },
 	}, nil
 }

@@ -56,5 +56,6 @@ func demo(day time.Time, loc *time.Location, n int, seed uint64) (*connectors.De
 		URL:   srv.URL(),
 		Env:   map[string]string{"ORKWEB_BASE_URL": srv.URL(), "ORKWEB_USERNAME": demoUser, "ORKWEB_PASSWORD": demoPassword},
 		Close: srv.Close,
+		Call:  func(end time.Time) { srv.AddCall(end, seed) },
 	}, nil
 }

@@ -1,6 +1,7 @@
 package threecx
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
@@ -82,15 +83,24 @@ func demo(day time.Time, _ *time.Location, n int, seed uint64) (*connectors.Demo
 	if err != nil {
 		return nil, err
 	}
+	// Real 3CX files are 16 KB a second of call; shortened here so that
+	// the demo takes a second, not a quarter of a minute.
+	const maxAudio = 96 << 10
 	for _, r := range fakethreecx.SampleDay(day, n, seed) {
-		// Real 3CX files are 16 KB a second of call; shortened here so that
-		// the demo takes a second, not a quarter of a minute.
-		r.Audio.Size = min(r.Audio.Size, 96<<10)
+		r.Audio.Size = min(r.Audio.Size, maxAudio)
 		srv.Add(r)
 	}
 	return &connectors.DemoFake{
 		URL:   srv.URL(),
 		Env:   map[string]string{"THREECX_BASE_URL": srv.URL(), "THREECX_CLIENT_ID": demoClient, "THREECX_CLIENT_SECRET": demoSecret},
 		Close: srv.Close,
+		Call:  func(end time.Time) { srv.AddCall(end, seed, maxAudio) },
+		Note: func() string {
+			in, all := srv.Internal()
+			if in == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%d of the %d generated calls were internal (extension to extension) and are not sent (THREECX_INCLUDE_INTERNAL=true sends them)", in, all)
+		},
 	}, nil
 }

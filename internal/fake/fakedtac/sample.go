@@ -50,25 +50,31 @@ func SampleDay(day time.Time, loc *time.Location, n int, seed uint64) []Recordin
 
 	out := make([]Recording, 0, len(offsets))
 	for i, off := range offsets {
-		id := int64(dayNum)*100_000 + int64(i) + 1
-		agent := sampleAgents[rng.IntN(len(sampleAgents))]
-		dir := "IN"
-		if rng.IntN(10) >= 6 {
-			dir = "OUT"
-		}
-		out = append(out, Recording{
-			ID:          id,
-			Timestamp:   open.Add(time.Duration(off) * time.Second).UTC(),
-			Duration:    15 + int(min(rng.ExpFloat64()*150, 1800)),
-			LocalParty:  agent.number,
-			RemoteParty: sampleCustomer(rng),
-			Direction:   dir,
-			FirstName:   agent.first,
-			LastName:    agent.last,
-			Audio:       fakeaudio.Audio{Seed: seed ^ uint64(id), Size: 16<<10 + rng.Int64N(48<<10)},
-		})
+		r := sampleCall(rng, int64(dayNum)*100_000+int64(i)+1, seed)
+		r.Timestamp = open.Add(time.Duration(off) * time.Second).UTC()
+		out = append(out, r)
 	}
 	return out
+}
+
+// sampleCall is one call of the team, drawn from rng, without its
+// Timestamp.
+func sampleCall(rng *rand.Rand, id int64, seed uint64) Recording {
+	agent := sampleAgents[rng.IntN(len(sampleAgents))]
+	dir := "IN"
+	if rng.IntN(10) >= 6 {
+		dir = "OUT"
+	}
+	return Recording{
+		ID:          id,
+		Duration:    15 + int(min(rng.ExpFloat64()*150, 1800)),
+		LocalParty:  agent.number,
+		RemoteParty: sampleCustomer(rng),
+		Direction:   dir,
+		FirstName:   agent.first,
+		LastName:    agent.last,
+		Audio:       fakeaudio.Audio{Seed: seed ^ uint64(id), Size: 16<<10 + rng.Int64N(48<<10)},
+	}
 }
 
 // mobilePrefixes are the Thai mobile ranges (06x, 08x, 09x) without the 0.

@@ -79,6 +79,10 @@ func compareRecordings(a, b *Recording) int {
 func (s *Server) Add(r Recording) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addLocked(r)
+}
+
+func (s *Server) addLocked(r Recording) {
 	if old, ok := s.byID[r.ID]; ok {
 		*old = r
 		s.dirty = true

@@ -27,30 +27,37 @@ func SampleDay(day time.Time, loc *time.Location, n int, seed uint64) []Recordin
 	rng := rand.New(rand.NewPCG(seed, uint64(dayNum)))
 	out := make([]Recording, 0, max(n, 0))
 	for i := range max(n, 0) {
-		id := dayNum*100_000 + int64(i) + 1
-		dir := In
-		switch k := rng.IntN(20); {
-		case k == 0:
-			dir = Unknown
-		case k >= 12:
-			dir = Out
-		}
-		format := GSM
-		if rng.IntN(10) == 0 {
-			format = PCM
-		}
-		out = append(out, Recording{
-			TapeID:      id,
-			Time:        open.Add(time.Duration(rng.Int64N(business)) * time.Second),
-			Duration:    5 + int(min(rng.ExpFloat64()*150, 1800)),
-			LocalParty:  fmt.Sprintf("10%02d", 1+rng.IntN(12)),
-			RemoteParty: sampleCustomer(rng),
-			Direction:   dir,
-			Format:      format,
-			Audio:       fakeaudio.Audio{Seed: seed ^ uint64(id), Size: 4<<10 + rng.Int64N(44<<10)},
-		})
+		out = append(out, sampleCall(rng, dayNum*100_000+int64(i)+1, seed, func() time.Time {
+			return open.Add(time.Duration(rng.Int64N(business)) * time.Second)
+		}))
 	}
 	return out
+}
+
+// sampleCall is one call of the call centre, drawn from rng; at draws its
+// start (in the order SampleDay has always drawn it).
+func sampleCall(rng *rand.Rand, id int64, seed uint64, at func() time.Time) Recording {
+	dir := In
+	switch k := rng.IntN(20); {
+	case k == 0:
+		dir = Unknown
+	case k >= 12:
+		dir = Out
+	}
+	format := GSM
+	if rng.IntN(10) == 0 {
+		format = PCM
+	}
+	return Recording{
+		TapeID:      id,
+		Time:        at(),
+		Duration:    5 + int(min(rng.ExpFloat64()*150, 1800)),
+		LocalParty:  fmt.Sprintf("10%02d", 1+rng.IntN(12)),
+		RemoteParty: sampleCustomer(rng),
+		Direction:   dir,
+		Format:      format,
+		Audio:       fakeaudio.Audio{Seed: seed ^ uint64(id), Size: 4<<10 + rng.Int64N(44<<10)},
+	}
 }
 
 // sampleCustomer is a Thai number in the national form: a mobile

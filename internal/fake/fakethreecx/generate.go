@@ -120,16 +120,21 @@ func SampleDay(day time.Time, n int, seed uint64) []Recording {
 		rnd = mix(rnd + uint64(i))
 		jitter := time.Duration(rnd%uint64(max(step/time.Second, 1))) * time.Second
 		at := open.Add(step*time.Duration(i) + jitter)
-		callType := InboundExternal
-		switch k := rnd % 10; {
-		case k >= 5 && k < 9:
-			callType = OutboundExternal
-		case k == 9:
-			callType = Local
-		}
-		out = append(out, NewRecording(int32(i+1), at, callType, seed^uint64(i+1)))
+		out = append(out, NewRecording(int32(i+1), at, sampleType(rnd), seed^uint64(i+1)))
 	}
 	return out
+}
+
+// sampleType is the call type of a sample call drawn as rnd: half
+// inbound, two fifths outbound, one in ten internal.
+func sampleType(rnd uint64) string {
+	switch k := rnd % 10; {
+	case k >= 5 && k < 9:
+		return OutboundExternal
+	case k == 9:
+		return Local
+	}
+	return InboundExternal
 }
 
 // mix is splitmix64's finaliser: a cheap, well-spread hash of x.

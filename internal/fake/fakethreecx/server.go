@@ -316,6 +316,10 @@ func (s *Server) Close() error {
 func (s *Server) Add(r Recording) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addLocked(r)
+}
+
+func (s *Server) addLocked(r Recording) {
 	if old, ok := s.byID[r.ID]; ok {
 		*old = r
 	} else {
