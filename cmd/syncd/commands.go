@@ -153,27 +153,6 @@ func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// retryQuarantined is `syncd -retry-quarantined`.
-func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selection, stdout, stderr io.Writer) int {
-	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
-	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			fmt.Fprintf(stderr, "syncd: %v\nThe daemon holds the state file: stop it (systemctl stop syncd), run -retry-quarantined, then start it again.\n", err)
-		} else {
-			fmt.Fprintf(stderr, "syncd: %v\n", err)
-		}
-		return exitFailed
-	}
-	defer store.Close()
-	n, err := store.RetryQuarantined(ctx, sel)
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", n)
-	return exitOK
-}
-
 // healthcheck is `syncd -healthcheck`: it reads only the variables that
 // say how to reach the listener (SYNCD_LISTEN_ADDR, SYNCD_WEB_CONFIG_FILE,
 // SYNCD_HEALTHCHECK_USER, SYNCD_HEALTHCHECK_PASSWORD), so that it works

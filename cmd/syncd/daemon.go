@@ -63,6 +63,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 			store.Close()
 		}
 	}()
+	// -retry-quarantined while the daemon holds the file (control.go).
+	defer serveControl(ctx, store, cfg.StatePath, log)()
 	h.setReady()
 	wdInterval, err := sd.SdWatchdogEnabled(false)
 	if err != nil {

@@ -3,12 +3,19 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/crkai/syncd/connectors"
@@ -21,6 +28,12 @@ import (
 // flow, not the whole file.
 const probeBytes = 4096
 
+// checkDeadline is how long each check of -test-connection may take (one
+// log-in, one listing, opening one recording's audio, one question to
+// CRK). A server that accepts connections and never answers then costs
+// this, not the minutes of the HTTP client's retries.
+const checkDeadline = 20 * time.Second
+
 // checkLine is one line of -test-connection's output.
 type checkLine struct {
 	who, what string
@@ -29,89 +42,157 @@ type checkLine struct {
 	detail    string // what was found, when ok
 }
 
+// report prints the lines of checks that run at once, each as soon as it
+// is known, and remembers whether any failed.
+type report struct {
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
+	failed  bool
+}
+
+func (r *report) print(l checkLine) {
+	result, text := "ok", l.detail
+	switch {
+	case l.err != nil && l.warn:
+		result, text = "WARN", l.err.Error()
+	case l.err != nil:
+		result, text = "FAIL", l.err.Error()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = r.failed || (l.err != nil && !l.warn)
+	fmt.Fprintln(r.w, redact(fmt.Sprintf("%-5s %-6s %-4s %s", l.who, l.what, result, text), r.secrets))
+	if f, ok := r.w.(interface{ Flush() error }); ok {
+		_ = f.Flush() // a buffered writer shows the line now, not at exit
+	}
+}
+
+// errNoAnswer is a check that did not end within its deadline.
+type errNoAnswer struct{ d time.Duration }
+
+func (e errNoAnswer) Error() string {
+	return fmt.Sprintf("no answer within %s (the check's deadline)", e.d)
+}
+
+// within runs one check with deadline d. A check still running at the
+// deadline is abandoned (its context is cancelled, so its requests end)
+// and answers errNoAnswer, whatever it is waiting on.
+func within[T any](ctx context.Context, d time.Duration, f func(context.Context) (T, error)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f(cctx)
+		done <- result{v, err}
+	}()
+	var zero T
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+			return zero, errNoAnswer{d}
+		}
+		return r.v, r.err
+	case <-cctx.Done():
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+		return zero, errNoAnswer{d}
+	}
+}
+
 // testConnection is `syncd -test-connection`: log in to every source, list
-// its last 24 hours, open its newest recording's audio, and check the CRK
-// token. It writes nothing, to CRK or to state.
+// its last 24 hours, open its newest recording's audio, check the CRK
+// token, the alert channel, that the state file can be written and that
+// the listen address is free. It writes nothing, to CRK or to state.
 func testConnection(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer, sendTestAlert bool) int {
+	return testConnectionWithin(ctx, cfg, log, stdout, sendTestAlert, checkDeadline)
+}
+
+// testConnectionWithin is testConnection with each check's deadline
+// given. The checks of CRK, of the alert channel, of each source and of
+// the local files run at once; each prints its lines as they finish.
+func testConnectionWithin(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer, sendTestAlert bool, d time.Duration) int {
 	a, err := newApp(cfg, log, nil)
 	if err != nil {
 		fmt.Fprintf(stdout, "syncd: %v\n", err)
 		return exitConfig
 	}
-	lines := checkCRK(ctx, a.crk, cfg.CRK.BusinessID)
 	al, err := a.alerter(nil, nil)
 	if err != nil {
 		fmt.Fprintf(stdout, "syncd: %v\n", err)
 		return exitConfig
 	}
-	if al != nil {
-		lines = append(lines, checkAlert(ctx, al, sendTestAlert)...)
-	} else if sendTestAlert {
-		lines = append(lines, checkLine{who: "alert", what: "send", err: errors.New("alerting is off: set SYNCD_ALERT_CHANNEL")})
+	rep := &report{w: stdout, secrets: cfg.Secrets()}
+	var wg sync.WaitGroup
+	wg.Go(func() { checkCRK(ctx, d, a.crk, cfg.CRK.BusinessID, rep.print) })
+	switch {
+	case al != nil:
+		wg.Go(func() { checkAlert(ctx, d, al, sendTestAlert, rep.print) })
+	case sendTestAlert:
+		rep.print(checkLine{who: "alert", what: "send", err: errors.New("alerting is off: set SYNCD_ALERT_CHANNEL")})
 	}
 	for _, c := range a.sources {
-		lines = append(lines, checkSource(ctx, c, time.Now())...)
+		wg.Go(func() { checkSource(ctx, d, c, time.Now(), rep.print) })
 	}
-	failed := false
-	secrets := cfg.Secrets()
-	for _, l := range lines {
-		result, text := "ok", l.detail
-		switch {
-		case l.err != nil && l.warn:
-			result, text = "WARN", l.err.Error()
-		case l.err != nil:
-			result, text, failed = "FAIL", l.err.Error(), true
-		}
-		fmt.Fprintln(stdout, redact(fmt.Sprintf("%-5s %-6s %-4s %s", l.who, l.what, result, text), secrets))
+	wg.Go(func() { rep.print(checkStatePath(cfg.StatePath)) })
+	ask := func(ctx context.Context, path string) (int, string, error) {
+		return askDaemon(ctx, daemonAddr{listen: cfg.ListenAddr, webConfig: cfg.WebConfigFile, user: cfg.HealthcheckUser, password: cfg.HealthcheckPassword.Reveal()}, path)
 	}
-	if failed {
+	wg.Go(func() { rep.print(checkListen(ctx, cfg.ListenAddr, cfg.WebConfigFile != "", ask)) })
+	wg.Wait()
+	if rep.failed {
 		return exitFailed
 	}
 	return exitOK
 }
 
-func checkCRK(ctx context.Context, crk *sink.Client, businessID string) []checkLine {
-	id, err := crk.WhoAmI(ctx)
+func checkCRK(ctx context.Context, d time.Duration, crk *sink.Client, businessID string, emit func(checkLine)) {
+	id, err := within(ctx, d, crk.WhoAmI)
 	if err != nil {
-		return []checkLine{{who: "crk", what: "token", err: explainCRK(err)}}
+		emit(checkLine{who: "crk", what: "token", err: explainCRK(err)})
+		return
 	}
 	detail := fmt.Sprintf("%s key, scopes: %s", id.Level, strings.Join(id.Scopes, ", "))
 	if id.Business != nil {
 		detail = fmt.Sprintf("business key of %q (%s), scopes: %s", id.Business.Name, id.Business.ID, strings.Join(id.Scopes, ", "))
 	}
-	lines := []checkLine{{who: "crk", what: "token", detail: detail}}
+	emit(checkLine{who: "crk", what: "token", detail: detail})
 	if err := id.Authorize(businessID); err != nil {
-		return append(lines, checkLine{who: "crk", what: "scope", err: err})
+		emit(checkLine{who: "crk", what: "scope", err: err})
+		return
 	}
 	what := sink.ScopeIngest
 	if id.Level == "account" {
 		what = fmt.Sprintf("%s on business %q (%s)", sink.ScopeAll, id.BusinessName(businessID), businessID)
 	}
-	lines = append(lines, checkLine{who: "crk", what: "scope", detail: what})
+	emit(checkLine{who: "crk", what: "scope", detail: what})
 	if err := id.CanVerify(); err != nil {
-		lines = append(lines, checkLine{who: "crk", what: "verify", err: err, warn: true})
+		emit(checkLine{who: "crk", what: "verify", err: err, warn: true})
 	} else {
-		lines = append(lines, checkLine{who: "crk", what: "verify", detail: "can read recordings back (checks after a crash)"})
+		emit(checkLine{who: "crk", what: "verify", detail: "can read recordings back (checks after a crash)"})
 	}
-	return lines
 }
 
 // checkAlert checks the alerting scope and destination, and sends one test
 // message when asked.
-func checkAlert(ctx context.Context, al *alert.Alerter, send bool) []checkLine {
+func checkAlert(ctx context.Context, d time.Duration, al *alert.Alerter, send bool, emit func(checkLine)) {
 	l := checkLine{who: "alert", what: "dest", detail: "can send to " + al.Destination()}
-	if err := al.Check(ctx); err != nil {
+	if _, err := within(ctx, d, func(ctx context.Context) (struct{}, error) { return struct{}{}, al.Check(ctx) }); err != nil {
 		l.err, l.warn = err, errors.Is(err, alert.ErrUnverifiable)
 	}
-	lines := []checkLine{l}
+	emit(l)
 	if send {
 		s := checkLine{who: "alert", what: "send", detail: "test message delivered to " + al.Destination()}
-		if err := al.SendTest(ctx); err != nil {
+		if _, err := within(ctx, d, func(ctx context.Context) (struct{}, error) { return struct{}{}, al.SendTest(ctx) }); err != nil {
 			s.err = err
 		}
-		lines = append(lines, s)
+		emit(s)
 	}
-	return lines
 }
 
 // explainCRK says in plain words what a token failure means.
@@ -133,17 +214,29 @@ func explainCRK(err error) error {
 
 // checkSource logs in, lists the last 24 hours and reads the first bytes of
 // the newest recording whose audio opens.
-func checkSource(ctx context.Context, c connectors.Connector, now time.Time) []checkLine {
+func checkSource(ctx context.Context, d time.Duration, c connectors.Connector, now time.Time, emit func(checkLine)) {
 	name := c.Name()
-	if err := c.Check(ctx); err != nil {
-		return []checkLine{{who: name, what: "login", err: err}}
+	if _, err := within(ctx, d, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.Check(ctx) }); err != nil {
+		emit(checkLine{who: name, what: "login", err: err})
+		return
 	}
-	lines := []checkLine{{who: name, what: "login", detail: "logged in"}}
-	recs, err := c.List(ctx, now.Add(-24*time.Hour), now)
+	emit(checkLine{who: name, what: "login", detail: "logged in"})
+	recs, err := within(ctx, d, func(ctx context.Context) ([]connectors.Recording, error) {
+		return c.List(ctx, now.Add(-24*time.Hour), now)
+	})
 	if err != nil {
-		return append(lines, checkLine{who: name, what: "list", err: err})
+		emit(checkLine{who: name, what: "list", err: err})
+		return
 	}
-	lines = append(lines, checkLine{who: name, what: "list", detail: fmt.Sprintf("%d recordings in the last 24 h", len(recs))})
+	emit(checkLine{who: name, what: "list", detail: fmt.Sprintf("%d recordings in the last 24 h", len(recs))})
+	detail, err := within(ctx, d, func(ctx context.Context) (string, error) { return probeNewest(ctx, c, recs) })
+	emit(checkLine{who: name, what: "audio", detail: detail, err: err})
+}
+
+// probeNewest reads the first bytes of the newest of recs whose audio
+// opens, trying at most 3 of them past ones not ready or gone.
+func probeNewest(ctx context.Context, c connectors.Connector, recs []connectors.Recording) (string, error) {
+	recs = slices.Clone(recs)
 	slices.SortFunc(recs, func(a, b connectors.Recording) int { return cmp.Compare(b.CallAt.UnixNano(), a.CallAt.UnixNano()) })
 	var lastErr error
 	tried := 0
@@ -156,7 +249,7 @@ func checkSource(ctx context.Context, c connectors.Connector, now time.Time) []c
 		}
 		n, ct, err := probeAudio(ctx, c, r)
 		if err == nil {
-			return append(lines, checkLine{who: name, what: "audio", detail: fmt.Sprintf("read %d bytes of %s (%s)", n, r.DataID, ct)})
+			return fmt.Sprintf("read %d bytes of %s (%s)", n, r.DataID, ct), nil
 		}
 		lastErr = fmt.Errorf("%s: %w", r.DataID, err)
 		if !errors.Is(err, connectors.ErrNotReady) && !errors.Is(err, connectors.ErrGone) {
@@ -164,9 +257,9 @@ func checkSource(ctx context.Context, c connectors.Connector, now time.Time) []c
 		}
 	}
 	if lastErr != nil {
-		return append(lines, checkLine{who: name, what: "audio", err: lastErr})
+		return "", lastErr
 	}
-	return append(lines, checkLine{who: name, what: "audio", detail: "no recording in the last 24 h to open"})
+	return "no recording in the last 24 h to open", nil
 }
 
 func probeAudio(ctx context.Context, c connectors.Connector, r connectors.Recording) (int64, string, error) {
@@ -190,4 +283,124 @@ func redact(s string, secrets []string) string {
 		}
 	}
 	return s
+}
+
+// checkStatePath checks that the state file can be written, or created,
+// without opening it: a running daemon holds it, and bbolt's lock must not
+// be disturbed. Where the file exists, its own permissions are asked of
+// the system; where it does not, a file is created beside it and removed.
+func checkStatePath(path string) checkLine {
+	l := checkLine{who: "state", what: "file"}
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		l.err = fmt.Errorf("SYNCD_STATE_PATH %s is a directory, not a file", path)
+	case err == nil:
+		if err := canWrite(path); err != nil {
+			l.err = fmt.Errorf("SYNCD_STATE_PATH %s exists but this user cannot write it: %w", path, err)
+		} else {
+			l.detail = fmt.Sprintf("%s exists and can be written (%d KB)", path, info.Size()>>10)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		dir, missing, err := existingDir(filepath.Dir(path))
+		if err == nil {
+			err = tryCreate(dir)
+		}
+		switch {
+		case err != nil:
+			l.err = fmt.Errorf("SYNCD_STATE_PATH %s cannot be created: %w", path, err)
+		case missing:
+			l.detail = fmt.Sprintf("%s can be created (no pass has run yet), with the directories missing under %s", path, dir)
+		default:
+			l.detail = fmt.Sprintf("%s can be created (no pass has run yet)", path)
+		}
+	default:
+		l.err = fmt.Errorf("SYNCD_STATE_PATH %s: %w", path, err)
+	}
+	return l
+}
+
+// existingDir is dir, or its nearest ancestor that exists (missing then
+// says so): state.Open creates the directories missing.
+func existingDir(dir string) (string, bool, error) {
+	missing := false
+	for {
+		info, err := os.Stat(dir)
+		switch {
+		case err == nil && info.IsDir():
+			return dir, missing, nil
+		case err == nil:
+			return "", false, fmt.Errorf("%s is not a directory", dir)
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", false, err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false, err
+		}
+		dir, missing = parent, true
+	}
+}
+
+// tryCreate creates a file in dir and removes it.
+func tryCreate(dir string) error {
+	f, err := os.CreateTemp(dir, ".syncd-write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// checkListen checks that SYNCD_LISTEN_ADDR is free, by listening there
+// and closing at once. An address in use by a running syncd (its /healthz
+// answers as syncd's does) is a warning: -test-connection is often run
+// beside the daemon. In use by anything else, the daemon could not start.
+// webConfig says the listener has TLS or basic auth
+// (SYNCD_WEB_CONFIG_FILE), which keeps its /healthz from a plain question.
+func checkListen(ctx context.Context, addr string, webConfig bool, ask askFunc) checkLine {
+	l := checkLine{who: "http", what: "listen"}
+	if addr == "" {
+		l.detail = "off (SYNCD_LISTEN_ADDR is empty): no /metrics, /healthz or /status"
+		return l
+	}
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		ln.Close()
+		l.detail = addr + " is free"
+	case !errors.Is(err, syscall.EADDRINUSE):
+		l.err = fmt.Errorf("SYNCD_LISTEN_ADDR %s: %w", addr, err)
+	default:
+		if st, ok := syncdHealth(ctx, ask); ok {
+			l.err, l.warn = fmt.Errorf("%s is in use by a running syncd (its /healthz says %q); a second daemon could not listen there", addr, st), true
+		} else if webConfig {
+			// TLS or basic auth keep a plain question out: it may be syncd.
+			l.err, l.warn = fmt.Errorf("%s is in use, by a running syncd or another program (with SYNCD_WEB_CONFIG_FILE set, its /healthz cannot be asked without credentials); the daemon cannot start while it is", addr), true
+		} else {
+			l.err = fmt.Errorf("%s is in use by a program that is not syncd (no syncd /healthz answers there): choose another SYNCD_LISTEN_ADDR", addr)
+		}
+	}
+	return l
+}
+
+// askFunc GETs a path of the daemon's listener (askDaemon).
+type askFunc func(ctx context.Context, path string) (int, string, error)
+
+// syncdHealth asks the listener's /healthz and says whether syncd
+// answered, and its status.
+func syncdHealth(ctx context.Context, ask askFunc) (string, bool) {
+	_, body, err := ask(ctx, "/healthz")
+	if err != nil {
+		return "", false
+	}
+	var h struct {
+		Status    string `json:"status"`
+		Scheduler *bool  `json:"schedulerRunning"`
+	}
+	if json.Unmarshal([]byte(body), &h) != nil || h.Scheduler == nil || h.Status == "" {
+		return "", false
+	}
+	return h.Status, true
 }
