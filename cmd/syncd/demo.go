@@ -100,17 +100,17 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stdout, "syncd demo: fakes of %s on loopback;\n%d sample calls each from %s, state in a temporary file.\n\n",
 		andList(fakes), demoPerSource, yesterday.Format("Mon 2 Jan 2006"))
-	results, errs := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
-	printDemo(stdout, results, errs, loc, crkSrv, time.Since(start))
-	for _, err := range errs {
-		if err != nil {
+	results := passAll(ctx, a.syncer(store, nil, nil), a.sources, nil, log)
+	printDemo(stdout, results, loc, crkSrv, time.Since(start))
+	for _, r := range results {
+		if r.Err != nil {
 			return exitFailed
 		}
 	}
 	return exitOK
 }
 
-func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Location, crkSrv *fakecrk.Server, took time.Duration) {
+func printDemo(w io.Writer, results []syncer.Result, loc *time.Location, crkSrv *fakecrk.Server, took time.Duration) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATAID\tCALL AT (Asia/Bangkok)\tDIR\tCUSTOMER\tAGENT\tAUDIO\tRESULT")
 	var synced, quarantined, failed int
@@ -142,10 +142,10 @@ func printDemo(w io.Writer, results []syncer.Result, errs []error, loc *time.Loc
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	for i, r := range results {
+	for _, r := range results {
 		line := fmt.Sprintf("%-5s %d listed, %d synced, %d quarantined, %d failed, in %s", r.Source, r.Listed, r.Synced, r.Quarantined, r.Failed, r.Took.Round(time.Millisecond))
-		if errs[i] != nil {
-			line += "; the pass failed: " + errs[i].Error()
+		if r.Err != nil {
+			line += "; the pass failed: " + r.Err.Error()
 		}
 		fmt.Fprintln(w, line)
 	}

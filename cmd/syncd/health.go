@@ -1,16 +1,36 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/crkai/syncd/internal/alert"
+	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
-// health is what /healthz and /readyz report.
+// afterPasses is what follows every round of passes: the sources' streaks
+// (the one count of failed passes in a row, in the state file) are
+// counted, then the alerter, if alerting is on, acts on the round, reading
+// them. It returns the round's streaks, for /healthz.
+func afterPasses(ctx context.Context, store *state.Store, al *alert.Alerter, results []syncer.Result, log *slog.Logger) []alert.Streak {
+	streaks, err := alert.Streaks{Store: store}.Record(ctx, results)
+	if err != nil {
+		log.Error("counting the failed passes failed: /healthz and alerts go on from the previous count", "err", err)
+	}
+	if al != nil {
+		al.AfterPass(ctx, results)
+	}
+	return streaks
+}
+
+// health is what /healthz and /readyz report. The sources' failures come
+// from their streaks, the count the alerter reads too.
 type health struct {
 	mu      sync.Mutex
 	after   int
@@ -32,21 +52,12 @@ func newHealth(after int) *health {
 func (h *health) setReady()          { h.mu.Lock(); h.ready = true; h.mu.Unlock() }
 func (h *health) setRunning(on bool) { h.mu.Lock(); h.running = on; h.mu.Unlock() }
 
-func (h *health) record(results []syncer.Result, errs []error) {
+// record takes the streaks of a round's sources.
+func (h *health) record(streaks []alert.Streak) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for i, r := range results {
-		s := h.sources[r.Source]
-		if s == nil {
-			s = &sourceHealth{}
-			h.sources[r.Source] = s
-		}
-		if errs[i] != nil {
-			s.ConsecutiveFailures++
-			s.LastError = errs[i].Error()
-		} else {
-			s.ConsecutiveFailures, s.LastError, s.LastSuccess = 0, "", time.Now()
-		}
+	for _, s := range streaks {
+		h.sources[s.Source] = &sourceHealth{ConsecutiveFailures: s.Failures, LastError: s.LastError, LastSuccess: s.LastSuccess}
 	}
 }
 

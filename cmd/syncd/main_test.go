@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakethreecx"
-	"github.com/crkai/syncd/internal/syncer"
 )
 
 const (
@@ -314,39 +312,6 @@ func TestDaemon(t *testing.T) {
 	if h := runWith(t.Context(), env, "-healthcheck"); h.code != exitFailed {
 		t.Fatalf("-healthcheck after stop: %+v", h)
 	}
-}
-
-func TestHealthzFailsAfterRepeatedSourceFailures(t *testing.T) {
-	h := newHealth(3)
-	h.setRunning(true)
-	rec := func() (int, string) {
-		w := httptest.NewRecorder()
-		h.serveHealthz(w, nil)
-		return w.Code, w.Body.String()
-	}
-	fail := fmt.Errorf("listing dtac: login refused")
-	for i := 1; i <= 3; i++ {
-		h.record(resultsOf("dtac"), []error{fail})
-		code, body := rec()
-		if (i < 3) != (code == 200) {
-			t.Fatalf("after %d failures: %d %s", i, code, body)
-		}
-		if i == 3 && !strings.Contains(body, "source dtac failed 3 passes in a row: listing dtac: login refused") {
-			t.Fatalf("body %s", body)
-		}
-	}
-	h.record(resultsOf("dtac"), []error{nil})
-	if code, _ := rec(); code != 200 {
-		t.Fatal("a success did not heal /healthz")
-	}
-}
-
-func resultsOf(sources ...string) []syncer.Result {
-	out := make([]syncer.Result, len(sources))
-	for i, s := range sources {
-		out[i].Source = s
-	}
-	return out
 }
 
 func TestLogsMaskPhones(t *testing.T) {

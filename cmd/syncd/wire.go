@@ -128,12 +128,9 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 
 // syncer builds the Syncer of a pass; its metrics go to reg (nil: none
 // scraped); progress may be nil.
-func (a *app) syncer(store *state.Store, reg prometheus.Registerer, progress func(syncer.Progress)) *syncer.Syncer {
+func (a *app) syncer(store *state.Store, reg prometheus.Registerer, progress func()) *syncer.Syncer {
 	if progress != nil {
-		// Every answer the HTTP client receives is progress too, with no
-		// counts (no Source).
-		tick := func() { progress(syncer.Progress{}) }
-		a.progress.Store(&tick)
+		a.progress.Store(&progress)
 	}
 	sp := spool.New(filepath.Join(filepath.Dir(a.cfg.StatePath), "spool"), 0)
 	if n, err := sp.Clean(); err != nil {
@@ -164,30 +161,30 @@ func (a *app) alerter(store *state.Store, reg prometheus.Registerer) (*alert.Ale
 }
 
 // passAll runs one pass of every source at once and logs one line each.
-func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connector, draining <-chan struct{}, log *slog.Logger) ([]syncer.Result, []error) {
+// Each result carries its pass's error, if the pass failed as a whole.
+func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connector, draining <-chan struct{}, log *slog.Logger) []syncer.Result {
 	results := make([]syncer.Result, len(sources))
-	errs := make([]error, len(sources))
 	var wg sync.WaitGroup
 	for i, c := range sources {
 		wg.Go(func() {
-			results[i], errs[i] = sy.Run(ctx, c, draining)
-			r := results[i]
+			r, err := sy.Run(ctx, c, draining)
+			r.Err = err
+			results[i] = r
 			attrs := []any{"source", r.Source, "listed", r.Listed, "new", r.New, "synced", r.Synced,
 				"failed", r.Failed, "quarantined", r.Quarantined, "took", r.Took.Round(time.Millisecond)}
-			if errs[i] != nil {
-				if ctx.Err() != nil && errors.Is(errs[i], context.Canceled) {
-					// An orderly stop, not a failure.
-					log.Info("pass stopped: syncd is stopping; recordings resume at their last recorded step", attrs...)
-				} else {
-					log.Error("pass failed", append(attrs, "err", errs[i])...)
-				}
-			} else {
+			switch {
+			case err == nil:
 				log.Info("pass done", attrs...)
+			case ctx.Err() != nil && errors.Is(err, context.Canceled):
+				// An orderly stop, not a failure.
+				log.Info("pass stopped: syncd is stopping; recordings resume at their last recorded step", attrs...)
+			default:
+				log.Error("pass failed", append(attrs, "err", err)...)
 			}
 		})
 	}
 	wg.Wait()
-	return results, errs
+	return results
 }
 
 // newRegistry is the daemon's own registry: build info, Go and process

@@ -175,10 +175,11 @@ func New(cfg Config, d Deps) (*Alerter, error) {
 }
 
 // AfterPass is called after each pass of every source with what passAll
-// returned (errs[i] is results[i]'s). It updates the incidents, queues the
+// returned, after Streaks.Record of the same results (whose counts of
+// failures in a row it reads). It updates the incidents, queues the
 // messages they call for, then delivers what is due. It never fails: what
 // goes wrong is logged and counted.
-func (a *Alerter) AfterPass(ctx context.Context, results []syncer.Result, errs []error) {
+func (a *Alerter) AfterPass(ctx context.Context, results []syncer.Result) {
 	if a.store == nil {
 		a.log.Error("alerting: no state file: built for checks only")
 		return
@@ -189,7 +190,7 @@ func (a *Alerter) AfterPass(ctx context.Context, results []syncer.Result, errs [
 	// The state file is local and quick: what the passes did is recorded
 	// even when ctx has ended (the daemon stopping); only delivery waits.
 	local := context.WithoutCancel(ctx)
-	err := a.store.UpdateAlerts(local, func(tx *state.AlertTx) error { return a.apply(tx, now, results, errs) })
+	err := updateAlerts(local, a.store, func(tx alertTx) error { return a.apply(tx, now, results) })
 	if err != nil {
 		a.log.Error("alerting: saving the incidents failed", "err", a.scrub(err.Error()))
 	}
@@ -214,7 +215,7 @@ func (a *Alerter) Destination() string {
 // countOpen sets syncd_incidents_open from the state file.
 func (a *Alerter) countOpen(ctx context.Context) {
 	open := 0
-	err := a.store.ViewAlerts(ctx, func(tx *state.AlertTx) error {
+	err := viewAlerts(ctx, a.store, func(tx alertTx) error {
 		incs, err := tx.Incidents()
 		for _, inc := range incs {
 			if inc.Raised() {

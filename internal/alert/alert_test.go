@@ -617,7 +617,7 @@ func TestAfterPassWhenStopping(t *testing.T) {
 	e := newEnv(t, cfg, tokAlerts, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	e.al.AfterPass(ctx, []syncer.Result{{Source: "dtac"}}, []error{loginRefused("dtac")})
+	e.round(ctx, e.al, []syncer.Result{{Source: "dtac", Err: loginRefused("dtac")}})
 	if n := e.crk.Count(fakecrk.EndpointNotify); n != 0 {
 		t.Fatalf("%d sends with an ended context", n)
 	}
@@ -650,7 +650,7 @@ func TestChecksWithoutState(t *testing.T) {
 	if err := al.SendTest(context.Background()); err != nil {
 		t.Fatalf("SendTest: %v", err)
 	}
-	al.AfterPass(context.Background(), []syncer.Result{{Source: "dtac"}}, []error{loginRefused("dtac")})
+	al.AfterPass(context.Background(), []syncer.Result{{Source: "dtac", Err: loginRefused("dtac")}})
 	if msgs := e.crk.Messages(); len(msgs) != 1 || msgs[0].Title != "syncd: test alert" {
 		t.Fatalf("messages %+v", msgs)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/sink"
-	"github.com/crkai/syncd/internal/state"
 )
 
 func TestClassify(t *testing.T) {
@@ -58,8 +57,8 @@ func TestClassify(t *testing.T) {
 }
 
 // pattern is the pass history of passes ('F' failed), oldest first.
-func pattern(passes string) state.PassHistory {
-	h := state.PassHistory{Key: "dtac"}
+func pattern(passes string) passHistory {
+	h := passHistory{Key: "dtac"}
 	for _, c := range passes {
 		record(&h, c == 'F')
 	}

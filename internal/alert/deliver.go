@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/sink"
-	"github.com/crkai/syncd/internal/state"
 )
 
 // maxTransientInRound is how many messages in a row may fail for a reason
@@ -138,8 +137,8 @@ func classifyDelivery(text string) (failure, time.Duration) {
 // dies between the two, the message goes out again after the restart (the
 // gateway offers no idempotency key): at least once, never lost.
 func (a *Alerter) flush(ctx context.Context) {
-	var queue []state.Delivery
-	err := a.store.ViewAlerts(ctx, func(tx *state.AlertTx) error {
+	var queue []Delivery
+	err := viewAlerts(ctx, a.store, func(tx alertTx) error {
 		var err error
 		queue, err = tx.Deliveries()
 		return err
@@ -185,7 +184,7 @@ func (a *Alerter) flush(ctx context.Context) {
 }
 
 // notification is d addressed to the configured destination.
-func (a *Alerter) notification(d state.Delivery) sink.Notification {
+func (a *Alerter) notification(d Delivery) sink.Notification {
 	n := sink.Notification{Channel: a.cfg.Channel, Title: d.Title, Body: d.Body, Link: a.cfg.Link, Severity: d.Severity}
 	switch a.cfg.Channel {
 	case sink.ChannelTelegram:
@@ -198,10 +197,10 @@ func (a *Alerter) notification(d state.Delivery) sink.Notification {
 
 // delivered takes d off the queue and, for an incident's alert, records
 // when it went out.
-func (a *Alerter) delivered(ctx context.Context, d state.Delivery, now time.Time) {
+func (a *Alerter) delivered(ctx context.Context, d Delivery, now time.Time) {
 	a.m.sent.WithLabelValues(d.Kind).Inc()
 	a.log.Info("alert delivered", "kind", d.Kind, "incident", d.Key, "to", a.Destination(), "attempts", d.Attempts+1)
-	err := a.store.UpdateAlerts(context.WithoutCancel(ctx), func(tx *state.AlertTx) error {
+	err := updateAlerts(context.WithoutCancel(ctx), a.store, func(tx alertTx) error {
 		if err := tx.DeleteDelivery(d.ID); err != nil || d.Key == "" {
 			return err
 		}
@@ -221,7 +220,7 @@ func (a *Alerter) delivered(ctx context.Context, d state.Delivery, now time.Time
 // failed records a failed delivery of d and when to try again (not before
 // wait, when the gateway asked for one), or drops d at its MaxRefusals-th
 // refusal.
-func (a *Alerter) failed(ctx context.Context, d state.Delivery, now time.Time, err error, f failure, wait time.Duration) {
+func (a *Alerter) failed(ctx context.Context, d Delivery, now time.Time, err error, f failure, wait time.Duration) {
 	a.m.failed.Inc()
 	d.Attempts++
 	d.LastError = a.scrub(err.Error())
@@ -247,7 +246,7 @@ func (a *Alerter) failed(ctx context.Context, d state.Delivery, now time.Time, e
 		level, msg = slog.LevelError, fmt.Sprintf("alert not delivered: CRK refuses it; check the token's manage_notifications scope and %s; it is retried on a later pass", a.Destination())
 	}
 	a.log.Log(ctx, level, msg, "kind", d.Kind, "incident", d.Key, "attempts", d.Attempts, "retry_at", d.NextTry, "err", d.LastError)
-	uerr := a.store.UpdateAlerts(context.WithoutCancel(ctx), func(tx *state.AlertTx) error { return tx.PutDelivery(d) })
+	uerr := updateAlerts(context.WithoutCancel(ctx), a.store, func(tx alertTx) error { return tx.PutDelivery(d) })
 	if uerr != nil {
 		a.log.Error("alerting: recording a failed delivery failed", "kind", d.Kind, "err", a.scrub(uerr.Error()))
 	}
@@ -257,7 +256,7 @@ func (a *Alerter) failed(ctx context.Context, d state.Delivery, now time.Time, e
 // incident whose alert it was stays open: after an expiry it raises its
 // alert again at its next failure; after a refusal, never again (the same
 // message would be refused), and it ends without a recovery.
-func (a *Alerter) drop(ctx context.Context, d state.Delivery, now time.Time, reason string) {
+func (a *Alerter) drop(ctx context.Context, d Delivery, now time.Time, reason string) {
 	a.m.dropped.WithLabelValues(reason).Inc()
 	why := "the gateway refused it"
 	if reason == dropExpired {
@@ -265,7 +264,7 @@ func (a *Alerter) drop(ctx context.Context, d state.Delivery, now time.Time, rea
 	}
 	a.log.Warn("alert dropped undelivered: "+why, "title", d.Title, "reason", reason, "kind", d.Kind, "incident", d.Key,
 		"attempts", d.Attempts, "queued", d.Queued, "err", d.LastError)
-	err := a.store.UpdateAlerts(context.WithoutCancel(ctx), func(tx *state.AlertTx) error {
+	err := updateAlerts(context.WithoutCancel(ctx), a.store, func(tx alertTx) error {
 		if err := tx.DeleteDelivery(d.ID); err != nil || d.Key == "" {
 			return err
 		}

@@ -1,10 +1,6 @@
 package alert
 
-import (
-	"math/bits"
-
-	"github.com/crkai/syncd/internal/state"
-)
+import "math/bits"
 
 // Flap detection, as Nagios does it: from the outcomes of a source's last
 // flapWindow passes comes a percentage of state change, how often the
@@ -47,7 +43,7 @@ const flapPrefix = "flapping:"
 const windowMask = 1<<flapWindow - 1
 
 // record adds a pass to h (failed: it failed), keeping the window.
-func record(h *state.PassHistory, failed bool) {
+func record(h *passHistory, failed bool) {
 	h.Failed <<= 1
 	if failed {
 		h.Failed |= 1
@@ -59,7 +55,7 @@ func record(h *state.PassHistory, failed bool) {
 // changePercent is h's weighted percentage of state change over the
 // window; passes older than h holds count as the oldest it holds (no
 // change), as Nagios fills its history with the first state.
-func changePercent(h state.PassHistory) float64 {
+func changePercent(h passHistory) float64 {
 	n := min(h.Count, flapWindow)
 	if n < 2 {
 		return 0
@@ -79,7 +75,7 @@ func changePercent(h state.PassHistory) float64 {
 
 // windowCounts are how many of h's passes in the window failed, and how
 // many times the outcome changed between them.
-func windowCounts(h state.PassHistory) (passes, failed, changes int) {
+func windowCounts(h passHistory) (passes, failed, changes int) {
 	n := min(h.Count, flapWindow)
 	for age := range n {
 		if age > 0 && h.Failed>>age&1 != h.Failed>>(age-1)&1 {

@@ -180,12 +180,22 @@ func loginRefused(source string) error {
 func (e *env) pass(outs ...outcome) {
 	e.t.Helper()
 	results := make([]syncer.Result, len(outs))
-	errs := make([]error, len(outs))
 	for i, o := range outs {
-		results[i], errs[i] = o.res, o.err
+		results[i] = o.res
+		results[i].Err = o.err
 	}
-	e.al.AfterPass(context.Background(), results, errs)
+	e.round(context.Background(), e.al, results)
 	e.clk.Advance(5 * time.Minute)
+}
+
+// round is what the daemon does after a round of passes: count the
+// streaks, then let al act on the round.
+func (e *env) round(ctx context.Context, al *alert.Alerter, results []syncer.Result) {
+	e.t.Helper()
+	if _, err := (alert.Streaks{Store: e.store, Now: e.clk.Now}).Record(ctx, results); err != nil {
+		e.t.Fatal(err)
+	}
+	al.AfterPass(ctx, results)
 }
 
 // delivered is the messages the gateway delivered.

@@ -10,7 +10,6 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/sources"
-	"github.com/crkai/syncd/internal/state"
 )
 
 // Severities of the messages.
@@ -51,10 +50,11 @@ func passes(n int) string {
 	return fmt.Sprintf("%d passes", n)
 }
 
-// alertFor is the critical message of a raised incident.
-func (a *Alerter) alertFor(inc state.Incident) state.Delivery {
+// alertFor is the critical message of a raised incident, whose source
+// failed inARow passes in a row.
+func (a *Alerter) alertFor(inc Incident, inARow int) Delivery {
 	if inc.Key == TokenKey {
-		return state.Delivery{
+		return Delivery{
 			Key: inc.Key, Kind: KindToken, Severity: severityCritical,
 			Title: "syncd: CRK refuses syncd's API token",
 			Body: fmt.Sprintf("Since %s, CRK has refused the API token syncd sends call recordings with: %s.\n"+
@@ -65,22 +65,22 @@ func (a *Alerter) alertFor(inc state.Incident) state.Delivery {
 		}
 	}
 	name := sourceName(inc.Key)
-	return state.Delivery{
+	return Delivery{
 		Key: inc.Key, Kind: KindSourceDown, Severity: severityCritical,
 		Title: fmt.Sprintf("syncd: syncing from %s has stopped", name),
 		Body: fmt.Sprintf("syncd has failed to sync call recordings from %s %s in a row, since %s.\n"+
 			"Last error: %s.\n"+
 			"New recordings from this source do not reach CRK until this is fixed. "+
 			"syncd keeps trying on its schedule and catches up afterwards.",
-			name, passes(inc.Failures), a.when(inc.Since), inc.LastError),
+			name, passes(inARow), a.when(inc.Since), inc.LastError),
 	}
 }
 
 // recoveryFor is the info message that closes an alerted incident; up is
 // when it began to work again.
-func (a *Alerter) recoveryFor(inc state.Incident, up time.Time) state.Delivery {
+func (a *Alerter) recoveryFor(inc Incident, up time.Time) Delivery {
 	if inc.Key == TokenKey {
-		return state.Delivery{
+		return Delivery{
 			Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
 			Title: "syncd: CRK accepts syncd's API token again",
 			Body: fmt.Sprintf("Recordings reach CRK again as of %s; CRK had refused the token since %s.",
@@ -88,7 +88,7 @@ func (a *Alerter) recoveryFor(inc state.Incident, up time.Time) state.Delivery {
 		}
 	}
 	name := sourceName(inc.Key)
-	return state.Delivery{
+	return Delivery{
 		Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
 		Title: fmt.Sprintf("syncd: syncing from %s works again", name),
 		Body: fmt.Sprintf("syncd synced %s successfully again at %s, after %s failed since %s.",
@@ -98,7 +98,7 @@ func (a *Alerter) recoveryFor(inc state.Incident, up time.Time) state.Delivery {
 
 // flappingFor is the critical message of a source that fails and works by
 // turns; h is its pass history.
-func (a *Alerter) flappingFor(inc state.Incident, source string, h state.PassHistory) state.Delivery {
+func (a *Alerter) flappingFor(inc Incident, source string, h passHistory) Delivery {
 	name := sourceName(source)
 	n, failed, changes := windowCounts(h)
 	var b strings.Builder
@@ -109,7 +109,7 @@ func (a *Alerter) flappingFor(inc state.Incident, source string, h state.PassHis
 	}
 	b.WriteString("Recordings missed while it fails are caught up when it works. " +
 		"Until it is steady again, syncd sends no message each time this source fails or recovers; one message will say when it is steady.")
-	return state.Delivery{
+	return Delivery{
 		Key: inc.Key, Kind: KindFlapping, Severity: severityCritical,
 		Title: fmt.Sprintf("syncd: syncing from %s keeps failing on and off", name),
 		Body:  b.String(),
@@ -117,9 +117,9 @@ func (a *Alerter) flappingFor(inc state.Incident, source string, h state.PassHis
 }
 
 // steadyFor is the info message that closes an alerted flapping incident.
-func (a *Alerter) steadyFor(inc state.Incident, source string, now time.Time) state.Delivery {
+func (a *Alerter) steadyFor(inc Incident, source string, now time.Time) Delivery {
 	name := sourceName(source)
-	return state.Delivery{
+	return Delivery{
 		Key: inc.Key, Kind: KindRecovered, Severity: severityInfo,
 		Title: fmt.Sprintf("syncd: syncing from %s is steady again", name),
 		Body: fmt.Sprintf("Syncing from %s works steadily again as of %s; it had been failing on and off since %s.",
@@ -130,7 +130,7 @@ func (a *Alerter) steadyFor(inc state.Incident, source string, now time.Time) st
 type quarantinedItem struct{ source, dataID, reason string }
 
 // quarantineFor is the warning about the recordings one round quarantined.
-func (a *Alerter) quarantineFor(items []quarantinedItem) state.Delivery {
+func (a *Alerter) quarantineFor(items []quarantinedItem) Delivery {
 	n := len(items)
 	noun := "recordings"
 	if n == 1 {
@@ -146,7 +146,7 @@ func (a *Alerter) quarantineFor(items []quarantinedItem) state.Delivery {
 		fmt.Fprintf(&b, "and %d more.\n", n-maxQuoted)
 	}
 	b.WriteString("`syncd -status` lists them with their reasons; `syncd -retry-quarantined` sends them again once the cause is fixed.")
-	return state.Delivery{
+	return Delivery{
 		Kind: KindQuarantine, Severity: severityWarning,
 		Title: fmt.Sprintf("syncd: %d %s quarantined", n, noun),
 		Body:  b.String(),
@@ -154,8 +154,8 @@ func (a *Alerter) quarantineFor(items []quarantinedItem) state.Delivery {
 }
 
 // testMessage is what SendTest sends.
-func testMessage() state.Delivery {
-	return state.Delivery{
+func testMessage() Delivery {
+	return Delivery{
 		Kind: KindTest, Severity: severityInfo,
 		Title: "syncd: test alert",
 		Body: "This is a test message from syncd -test-connection -send-test-alert. " +

@@ -10,19 +10,13 @@ import (
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/fake/fakecrk"
-	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
 // queued is the message queue in e's state file.
-func (e *env) queued() []state.Delivery {
+func (e *env) queued() []alert.Delivery {
 	e.t.Helper()
-	var q []state.Delivery
-	err := e.store.ViewAlerts(context.Background(), func(tx *state.AlertTx) error {
-		var err error
-		q, err = tx.Deliveries()
-		return err
-	})
+	q, err := alert.Queue(context.Background(), e.store)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -222,7 +216,7 @@ func TestRoundStopsForAll(t *testing.T) {
 			cancel()
 			for i := range 3 { // queued, not sent: the daemon was stopping
 				q := quarantine("dtac", i+1)
-				e.al.AfterPass(stopping, []syncer.Result{q.res}, []error{nil})
+				e.round(stopping, e.al, []syncer.Result{q.res})
 			}
 			tt.fail(e.crk)
 			e.pass(ok("dtac"))

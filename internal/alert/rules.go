@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/sink"
-	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
 
@@ -20,9 +19,10 @@ func tokenFailure(err error) bool {
 }
 
 // apply turns one round of passes into incident changes and queued
-// messages, in one transaction:
-//   - a source whose pass failed counts one more failure, and its alert is
-//     raised at the After-th in a row;
+// messages, in one transaction, reading the sources' streaks (which
+// Streaks.Record has counted for the round):
+//   - a source whose pass failed opens its incident, and its alert is
+//     raised once its streak reaches After failed passes in a row;
 //   - a source whose alert was delivered ends its incident, with a
 //     recovery message, once recoverAfter passes in a row succeeded; one
 //     whose alert was not delivered yet ends it (dropping the alert) at its
@@ -36,17 +36,14 @@ func tokenFailure(err error) bool {
 //   - a pass stopped by the daemon stopping (context.Canceled) counts for
 //     nothing;
 //   - the recordings the round quarantined make one warning.
-func (a *Alerter) apply(tx *state.AlertTx, now time.Time, results []syncer.Result, errs []error) error {
+func (a *Alerter) apply(tx alertTx, now time.Time, results []syncer.Result) error {
 	var tokenErr error
 	synced := false
-	for i, r := range results {
+	for _, r := range results {
 		if r.Source == "" {
 			continue
 		}
-		var err error
-		if i < len(errs) {
-			err = errs[i]
-		}
+		err := r.Err
 		switch {
 		case errors.Is(err, context.Canceled):
 		case err != nil && tokenFailure(err):
@@ -62,7 +59,7 @@ func (a *Alerter) apply(tx *state.AlertTx, now time.Time, results []syncer.Resul
 	}
 	switch {
 	case tokenErr != nil:
-		if err := a.fail(tx, TokenKey, now, tokenErr, 1, true); err != nil {
+		if err := a.fail(tx, TokenKey, now, now, tokenErr, true, 1); err != nil {
 			return err
 		}
 	case synced:
@@ -75,7 +72,11 @@ func (a *Alerter) apply(tx *state.AlertTx, now time.Time, results []syncer.Resul
 
 // sourcePass applies one pass of source that ended with passErr (nil: it
 // succeeded): its pass history, its flapping, then its own incident.
-func (a *Alerter) sourcePass(tx *state.AlertTx, source string, now time.Time, passErr error) error {
+func (a *Alerter) sourcePass(tx alertTx, source string, now time.Time, passErr error) error {
+	st, _, err := tx.Streak(source)
+	if err != nil {
+		return err
+	}
 	h, _, err := tx.PassHistory(source)
 	if err != nil {
 		return err
@@ -88,12 +89,16 @@ func (a *Alerter) sourcePass(tx *state.AlertTx, source string, now time.Time, pa
 			return err
 		}
 	}
-	flapping, err := a.flap(tx, source, now, h, passErr)
+	flapping, err := a.flap(tx, st, now, h, passErr)
 	if err != nil {
 		return err
 	}
 	if passErr != nil {
-		return a.fail(tx, source, now, passErr, a.cfg.After, !flapping)
+		since := st.Since
+		if since.IsZero() {
+			since = now
+		}
+		return a.fail(tx, source, now, since, passErr, !flapping && st.Failures >= a.cfg.After, st.Failures)
 	}
 	return a.passed(tx, source, now, flapping)
 }
@@ -107,10 +112,11 @@ func (a *Alerter) sourcePass(tx *state.AlertTx, source string, now time.Time, pa
 //   - while it flaps, the incident's message is raised (once);
 //   - it stops when the percentage falls below flapLow at a pass that
 //     succeeded (a recovery is sent if the flapping message was delivered)
-//     or at a failed pass that makes After failures in a row (the source's
-//     own alert, raised next, says it). A failed pass short of After keeps
-//     it flapping until one or the other.
-func (a *Alerter) flap(tx *state.AlertTx, source string, now time.Time, h state.PassHistory, passErr error) (bool, error) {
+//     or at a failed pass that makes After failures in a row (its streak
+//     st; the source's own alert, raised next, says it). A failed pass
+//     short of After keeps it flapping until one or the other.
+func (a *Alerter) flap(tx alertTx, st Streak, now time.Time, h passHistory, passErr error) (bool, error) {
+	source := st.Source
 	key := flapPrefix + source
 	inc, flapping, err := tx.Incident(key)
 	if err != nil {
@@ -121,7 +127,7 @@ func (a *Alerter) flap(tx *state.AlertTx, source string, now time.Time, h state.
 	case !flapping && pct < flapHigh:
 		return false, nil
 	case !flapping:
-		inc = state.Incident{Key: key, Since: now}
+		inc = Incident{Key: key, Since: now}
 		own, err := a.giveWay(tx, source)
 		if err != nil {
 			return false, err
@@ -133,11 +139,7 @@ func (a *Alerter) flap(tx *state.AlertTx, source string, now time.Time, h state.
 		if passErr == nil {
 			return false, a.steady(tx, inc, source, now, true)
 		}
-		own, _, err := tx.Incident(source)
-		if err != nil {
-			return false, err
-		}
-		if own.Failures+1 >= a.cfg.After {
+		if st.Failures >= a.cfg.After {
 			return false, a.steady(tx, inc, source, now, false)
 		}
 	}
@@ -162,7 +164,7 @@ func (a *Alerter) flap(tx *state.AlertTx, source string, now time.Time, h state.
 // flapping incident inherits it), so that neither it nor its recovery is
 // sent while the source flaps. It returns the incident as it was (zero
 // when there is none).
-func (a *Alerter) giveWay(tx *state.AlertTx, source string) (state.Incident, error) {
+func (a *Alerter) giveWay(tx alertTx, source string) (Incident, error) {
 	inc, ok, err := tx.Incident(source)
 	if err != nil || !ok {
 		return inc, err
@@ -181,7 +183,7 @@ func (a *Alerter) giveWay(tx *state.AlertTx, source string) (state.Incident, err
 // message when up (the last pass succeeded) and its message, or the
 // source's alert it inherited, was delivered; a message still queued is
 // dropped.
-func (a *Alerter) steady(tx *state.AlertTx, inc state.Incident, source string, now time.Time, up bool) error {
+func (a *Alerter) steady(tx alertTx, inc Incident, source string, now time.Time, up bool) error {
 	if inc.AlertID != 0 {
 		if err := tx.DeleteDelivery(inc.AlertID); err != nil {
 			return err
@@ -199,22 +201,23 @@ func (a *Alerter) steady(tx *state.AlertTx, inc state.Incident, source string, n
 	return tx.DeleteIncident(inc.Key)
 }
 
-// fail counts a failure of key's incident, opening it if need be, and
-// raises its alert at the threshold-th failure in a row when mayRaise.
-func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, threshold int, mayRaise bool) error {
+// fail counts a failure of key's incident, opening it as of since if need
+// be, and raises its alert when raise (and it was not raised yet); inARow
+// is how many passes in a row failed, which the alert says.
+func (a *Alerter) fail(tx alertTx, key string, now, since time.Time, err error, raise bool, inARow int) error {
 	inc, ok, e := tx.Incident(key)
 	if e != nil {
 		return e
 	}
 	if !ok || inc.Failures == 0 {
-		inc = state.Incident{Key: key, Since: now}
+		inc = Incident{Key: key, Since: since}
 	}
 	inc.Failures++
 	inc.LastFailure = now
 	inc.LastError = a.plainError(err)
 	inc.Successes, inc.Up = 0, time.Time{}
-	if mayRaise && inc.Failures >= threshold && !inc.Raised() {
-		d := a.alertFor(inc)
+	if raise && !inc.Raised() {
+		d := a.alertFor(inc, inARow)
 		d.Queued = now
 		if e := tx.Enqueue(&d); e != nil {
 			return e
@@ -227,7 +230,7 @@ func (a *Alerter) fail(tx *state.AlertTx, key string, now time.Time, err error, 
 
 // passed counts a successful pass of source: an incident whose alert was
 // delivered ends at the recoverAfter-th in a row, any other at once.
-func (a *Alerter) passed(tx *state.AlertTx, source string, now time.Time, flapping bool) error {
+func (a *Alerter) passed(tx alertTx, source string, now time.Time, flapping bool) error {
 	inc, ok, err := tx.Incident(source)
 	if err != nil || !ok {
 		return err
@@ -244,7 +247,7 @@ func (a *Alerter) passed(tx *state.AlertTx, source string, now time.Time, flappi
 }
 
 // resolve closes key's incident, if one is open.
-func (a *Alerter) resolve(tx *state.AlertTx, key string, now time.Time) error {
+func (a *Alerter) resolve(tx alertTx, key string, now time.Time) error {
 	inc, ok, err := tx.Incident(key)
 	if err != nil || !ok {
 		return err
@@ -254,7 +257,7 @@ func (a *Alerter) resolve(tx *state.AlertTx, key string, now time.Time) error {
 
 // close ends inc: its alert is dropped if still queued, and a recovery is
 // queued if it was delivered.
-func (a *Alerter) close(tx *state.AlertTx, inc state.Incident, now time.Time) error {
+func (a *Alerter) close(tx alertTx, inc Incident, now time.Time) error {
 	if inc.AlertID != 0 {
 		if err := tx.DeleteDelivery(inc.AlertID); err != nil {
 			return err
@@ -278,7 +281,7 @@ func (a *Alerter) close(tx *state.AlertTx, inc state.Incident, now time.Time) er
 
 // quarantined queues one warning for the recordings results quarantined,
 // keeping at most maxQueuedQuarantine of them waiting.
-func (a *Alerter) quarantined(tx *state.AlertTx, now time.Time, results []syncer.Result) error {
+func (a *Alerter) quarantined(tx alertTx, now time.Time, results []syncer.Result) error {
 	var items []quarantinedItem
 	for _, r := range results {
 		for _, it := range r.Items {
@@ -294,7 +297,7 @@ func (a *Alerter) quarantined(tx *state.AlertTx, now time.Time, results []syncer
 	if err != nil {
 		return err
 	}
-	var waiting []state.Delivery
+	var waiting []Delivery
 	for _, d := range queue {
 		if d.Kind == KindQuarantine {
 			waiting = append(waiting, d)

@@ -42,10 +42,11 @@ func buildFile(tb testing.TB, n int) []byte {
 		tb.Fatal(err)
 	}
 	err = s.UpdateAlerts(ctx, func(tx *AlertTx) error {
-		if err := tx.PutIncident(Incident{Key: "dtac", Failures: 3, Since: base, LastError: "login refused"}); err != nil {
+		if err := tx.Put("incidents", "dtac", []byte(`{"n":3,"s":"2026-01-01T00:00:00Z","e":"login refused"}`)); err != nil {
 			return err
 		}
-		return tx.Enqueue(&Delivery{Key: "dtac", Kind: "source_down", Severity: "critical", Title: "dtac is down"})
+		_, err := tx.Enqueue([]byte(`{"k":"dtac","kind":"source_down","sev":"critical","t":"dtac is down","b":""}`))
+		return err
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -182,10 +183,10 @@ func touchAll(ctx context.Context, s *Store, n int) error {
 		return err
 	}
 	err = s.ViewAlerts(ctx, func(tx *AlertTx) error {
-		if _, err := tx.Incidents(); err != nil {
+		if _, err := tx.Records("incidents"); err != nil {
 			return err
 		}
-		_, err := tx.Deliveries()
+		_, err := tx.Queue()
 		return err
 	})
 	if err != nil || s.readOnly {
@@ -337,13 +338,13 @@ func TestSoundFilesPass(t *testing.T) {
 		}
 		err = s.UpdateAlerts(ctx, func(tx *AlertTx) error {
 			for i := range round * 40 {
-				if err := tx.Enqueue(&Delivery{Key: "dtac", Kind: "quarantine", Title: fmt.Sprint(i), Body: strings.Repeat("x", 200)}); err != nil {
+				if _, err := tx.Enqueue(fmt.Appendf(nil, `{"k":"dtac","kind":"quarantine","t":"%d","b":"%s"}`, i, strings.Repeat("x", 200))); err != nil {
 					return err
 				}
 			}
-			ds, err := tx.Deliveries()
+			ds, err := tx.Queue()
 			for _, d := range ds[:len(ds)/2] {
-				if err := tx.DeleteDelivery(d.ID); err != nil {
+				if err := tx.Dequeue(d.ID); err != nil {
 					return err
 				}
 			}

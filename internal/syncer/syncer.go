@@ -85,11 +85,9 @@ type Config struct {
 	PruneMargin time.Duration
 	Location    *time.Location // SYNCD_TIMEZONE; callAt carries its offset
 	// Progress, when set, is called whenever a pass moves: a listing
-	// returned, a step recorded, audio bytes sent, a recording finished
-	// with; and once more when the pass ends. It carries the pass's
-	// counts. The daemon's watchdog tells a slow pass from a stuck one by
-	// it, and its status page and log show the counts. It must be cheap.
-	Progress func(Progress)
+	// returned, a step recorded, audio bytes sent. The daemon's watchdog
+	// tells a slow pass from a stuck one by it. It must be cheap.
+	Progress func()
 }
 
 func (c *Config) defaults() {
@@ -119,7 +117,7 @@ func (c *Config) defaults() {
 		c.Location = time.UTC
 	}
 	if c.Progress == nil {
-		c.Progress = func(Progress) {}
+		c.Progress = func() {}
 	}
 	if c.UnknownDirection == "" {
 		c.UnknownDirection = "in"
@@ -145,7 +143,6 @@ type Syncer struct {
 	// crkDown is set when a pass stopped early because CRK was
 	// unavailable: the next pass asks CRK before it sends anything.
 	crkDown atomic.Bool
-	passes  passes // the counts of the passes in flight
 }
 
 // Deps are what a Syncer is built with. Store and Sink are required. Its
@@ -262,7 +259,7 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 	if err != nil {
 		return nil, fmt.Errorf("listing %s from %s to %s: %w", src, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
-	s.moved(src)
+	s.cfg.Progress()
 	seen := make(map[string]bool, len(listed))
 	ids := make([]string, 0, len(listed))
 	for _, r := range listed {
@@ -329,6 +326,10 @@ type Result struct {
 	Listed, New, Synced, Failed, Quarantined int
 	Took                                     time.Duration
 	Items                                    []Item
+	// Err is the pass's failure as a whole (log-in, listing, CRK
+	// unavailable); nil when the pass ran. Single recordings' failures are
+	// counted in Failed, not here.
+	Err error
 }
 
 // Run runs one pass of c. It returns an error when the source or CRK failed
@@ -341,8 +342,6 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	start := time.Now()
 	src := c.Name()
 	res.Source = src
-	s.beginPass(src)
-	defer s.endPass(src)
 	defer func() {
 		res.Took = time.Since(start)
 		s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
@@ -389,7 +388,6 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	if err := s.missing(ctx, p, &res); err != nil {
 		return res, err
 	}
-	s.planned(src, len(p.Todo))
 	if err := s.remember(ctx, p); err != nil {
 		return res, err
 	}
@@ -530,7 +528,6 @@ func (s *Syncer) work(ctx context.Context, c connectors.Connector, p *Plan, drai
 			mu.Lock()
 			defer mu.Unlock()
 			res.Items = append(res.Items, it)
-			s.handled(p.Source, it)
 			switch {
 			case it.Quarantined != "":
 				res.Quarantined++
