@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -128,7 +127,8 @@ func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) i
 	}
 	store, err := state.Open(ctx, cfg.StatePath, state.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if errors.Is(err, state.ErrLocked) {
-		code, body, derr := askDaemon(ctx, cfg.ListenAddr, "/status")
+		code, body, derr := askDaemon(ctx, daemonAddr{listen: cfg.ListenAddr, webConfig: cfg.WebConfigFile,
+			user: cfg.HealthcheckUser, password: cfg.HealthcheckPassword.Reveal()}, "/status")
 		if derr != nil || code != http.StatusOK {
 			fmt.Fprintf(stderr, "syncd: %v\nand the daemon could not be asked instead: %v (HTTP %d)\n", err, derr, code)
 			return exitFailed
@@ -148,81 +148,20 @@ func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-func printStatus(ctx context.Context, store *state.Store, loc *time.Location, w io.Writer) error {
-	sources, err := store.Sources(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "state file %s\n", store.Path())
-	if len(sources) == 0 {
-		fmt.Fprintln(w, "no source has run yet")
-	}
-	when := func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.In(loc).Format(time.RFC3339)
-	}
-	for _, src := range sources {
-		sum, err := store.Summary(ctx, src)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "\nsource %s\n  cursor        %s\n  last success  %s\n  done %d, pending %d, quarantined %d\n",
-			src, when(sum.Cursor), when(sum.LastSuccess), sum.Done, sum.Pending, sum.Quarantined)
-		lb, err := store.LoginBackoff(ctx, src)
-		if err != nil {
-			return err
-		}
-		if lb.Refusals > 0 {
-			fmt.Fprintf(w, "  log-in refused %d times in a row; next try after %s (fix the credentials: a changed configuration is tried at once)\n  last refusal: %s\n",
-				lb.Refusals, when(lb.Until), oneLine(lb.LastError))
-		}
-		q, err := store.Quarantined(ctx, src)
-		if err != nil {
-			return err
-		}
-		if len(q) > 0 {
-			fmt.Fprintln(w, "  quarantined recordings (syncd -retry-quarantined sends them again):")
-			tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-			for _, r := range q {
-				fmt.Fprintf(tw, "    %s\t%s\tstep %s\t%s\n", r.DataID, when(r.CallAt), r.Step, oneLine(r.Quarantined))
-			}
-			tw.Flush()
-		}
-	}
-	return nil
-}
-
-// retryQuarantined is `syncd -retry-quarantined`.
-func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selection, stdout, stderr io.Writer) int {
-	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})
-	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			fmt.Fprintf(stderr, "syncd: %v\nThe daemon holds the state file: stop it (systemctl stop syncd), run -retry-quarantined, then start it again.\n", err)
-		} else {
-			fmt.Fprintf(stderr, "syncd: %v\n", err)
-		}
-		return exitFailed
-	}
-	defer store.Close()
-	n, err := store.RetryQuarantined(ctx, sel)
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", n)
-	return exitOK
-}
-
-// healthcheck is `syncd -healthcheck`: it needs only SYNCD_LISTEN_ADDR, so
-// that it works whatever else the container's environment holds.
+// healthcheck is `syncd -healthcheck`: it reads only the variables that
+// say how to reach the listener (SYNCD_LISTEN_ADDR, SYNCD_WEB_CONFIG_FILE,
+// SYNCD_HEALTHCHECK_USER, SYNCD_HEALTHCHECK_PASSWORD), so that it works
+// whatever else the container's environment holds.
 func healthcheck(ctx context.Context, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
 	addr, ok := lookup("SYNCD_LISTEN_ADDR")
 	if !ok {
 		addr = config.DefaultListenAddr
 	}
-	code, body, err := askDaemon(ctx, addr, "/healthz")
+	d := daemonAddr{listen: addr}
+	d.webConfig, _ = lookup("SYNCD_WEB_CONFIG_FILE")
+	d.user, _ = lookup("SYNCD_HEALTHCHECK_USER")
+	d.password, _ = lookup("SYNCD_HEALTHCHECK_PASSWORD")
+	code, body, err := askDaemon(ctx, d, "/healthz")
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: unhealthy: %v\n", err)
 		return exitFailed
@@ -232,33 +171,6 @@ func healthcheck(ctx context.Context, lookup func(string) (string, bool), stdout
 		return exitFailed
 	}
 	return exitOK
-}
-
-// askDaemon GETs path from the daemon listening on addr (SYNCD_LISTEN_ADDR).
-func askDaemon(ctx context.Context, addr, path string) (int, string, error) {
-	if addr == "" {
-		return 0, "", errors.New("SYNCD_LISTEN_ADDR is empty, so the daemon serves no HTTP endpoint")
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return 0, "", fmt.Errorf("SYNCD_LISTEN_ADDR %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+path, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := (&http.Client{}).Do(req)
-	if err != nil {
-		return 0, "", fmt.Errorf("asking the daemon at %s: %w", addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	return resp.StatusCode, string(body), err
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -7,17 +7,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/state"
+	"github.com/crkai/syncd/internal/syncer"
 )
 
 // shutdownGrace is how long in-flight uploads may go on after SIGTERM.
@@ -44,25 +43,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		return exitConfig
 	}
 	h := newHealth(cfg.UnhealthyAfter)
+	ps := newPasses(time.Now)
+	ep := &endpoints{cfg: cfg, log: log, reg: reg, health: h, passes: ps, now: time.Now}
 	var srv *http.Server
-	var mux *http.ServeMux
 	if cfg.ListenAddr != "" {
-		ln, err := net.Listen("tcp", cfg.ListenAddr)
-		if err != nil {
+		if srv, err = listen(cfg, newMux(ep), log); err != nil {
 			fmt.Fprintf(stderr, "syncd: SYNCD_LISTEN_ADDR: %v\n", err)
 			return exitFailed
 		}
-		mux = http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		mux.HandleFunc("GET /healthz", h.serveHealthz)
-		mux.HandleFunc("GET /readyz", h.serveReadyz)
-		srv = newHTTPServer(mux, listenerIdle)
-		go func() {
-			if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-				log.Error("HTTP listener stopped", "err", err)
-			}
-		}()
-		log.Info("serving /metrics, /healthz, /readyz", "addr", ln.Addr().String())
 	}
 	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: 5 * time.Second})
 	if err != nil {
@@ -75,6 +63,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 			store.Close()
 		}
 	}()
+	// -retry-quarantined while the daemon holds the file (control.go).
+	defer serveControl(ctx, store, cfg.StatePath, log)()
 	h.setReady()
 	wdInterval, err := sd.SdWatchdogEnabled(false)
 	if err != nil {
@@ -82,15 +72,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 	}
 	// Without a systemd watchdog the pings are off; progress is still kept.
 	wd := newWatchdog(cmp.Or(wdInterval, time.Minute), time.Now)
-	if mux != nil {
-		mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			if err := printStatus(r.Context(), store, cfg.Location, w); err != nil {
-				log.Warn("serving /status failed", "err", err)
-			}
-		})
-	}
-	sy := a.syncer(store, reg, wd.progress)
+	ep.store.Store(store)
+	sy := a.syncer(store, reg, func(p syncer.Progress) { wd.progress(); ps.report(p) })
 	al, err := a.alerter(store, reg)
 	if err != nil {
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
@@ -131,6 +114,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		return exitConfig
 	}
 	sched.Start()
+	ep.sched.Store(sched)
 	h.setRunning(true)
 	log.Info("syncd started", "version", version, "sources", cfg.Sources(), "schedule", cfg.Schedule, "state", cfg.StatePath)
 	notify(log, sd.SdNotifyReady)
@@ -139,6 +123,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr
 		defer stopWD()
 		go wd.run(wctx, log, cronAlive(sched))
 	}
+	// Progress lines and systemd's STATUS= go on while passes drain.
+	pctx, stopProgress := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopProgress()
+	go ps.run(pctx, progressEvery, log, ep.next)
 	go job.Run()
 
 	code := exitOK

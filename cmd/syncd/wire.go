@@ -128,9 +128,12 @@ func newApp(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*a
 
 // syncer builds the Syncer of a pass; its metrics go to reg (nil: none
 // scraped); progress may be nil.
-func (a *app) syncer(store *state.Store, reg prometheus.Registerer, progress func()) *syncer.Syncer {
+func (a *app) syncer(store *state.Store, reg prometheus.Registerer, progress func(syncer.Progress)) *syncer.Syncer {
 	if progress != nil {
-		a.progress.Store(&progress)
+		// Every answer the HTTP client receives is progress too, with no
+		// counts (no Source).
+		tick := func() { progress(syncer.Progress{}) }
+		a.progress.Store(&tick)
 	}
 	sp := spool.New(filepath.Join(filepath.Dir(a.cfg.StatePath), "spool"), 0)
 	if n, err := sp.Clean(); err != nil {

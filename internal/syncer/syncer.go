@@ -85,9 +85,11 @@ type Config struct {
 	PruneMargin time.Duration
 	Location    *time.Location // SYNCD_TIMEZONE; callAt carries its offset
 	// Progress, when set, is called whenever a pass moves: a listing
-	// returned, a step recorded, audio bytes sent. The daemon's watchdog
-	// tells a slow pass from a stuck one by it. It must be cheap.
-	Progress func()
+	// returned, a step recorded, audio bytes sent, a recording finished
+	// with; and once more when the pass ends. It carries the pass's
+	// counts. The daemon's watchdog tells a slow pass from a stuck one by
+	// it, and its status page and log show the counts. It must be cheap.
+	Progress func(Progress)
 }
 
 func (c *Config) defaults() {
@@ -117,7 +119,7 @@ func (c *Config) defaults() {
 		c.Location = time.UTC
 	}
 	if c.Progress == nil {
-		c.Progress = func() {}
+		c.Progress = func(Progress) {}
 	}
 	if c.UnknownDirection == "" {
 		c.UnknownDirection = "in"
@@ -143,6 +145,7 @@ type Syncer struct {
 	// crkDown is set when a pass stopped early because CRK was
 	// unavailable: the next pass asks CRK before it sends anything.
 	crkDown atomic.Bool
+	passes  passes // the counts of the passes in flight
 }
 
 // Deps are what a Syncer is built with. Store and Sink are required. Its
@@ -259,7 +262,7 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 	if err != nil {
 		return nil, fmt.Errorf("listing %s from %s to %s: %w", src, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
-	s.cfg.Progress()
+	s.moved(src)
 	seen := make(map[string]bool, len(listed))
 	ids := make([]string, 0, len(listed))
 	for _, r := range listed {
@@ -342,6 +345,8 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	start := time.Now()
 	src := c.Name()
 	res.Source = src
+	s.beginPass(src)
+	defer s.endPass(src)
 	defer func() {
 		res.Took = time.Since(start)
 		s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
@@ -388,6 +393,7 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	if err := s.missing(ctx, p, &res); err != nil {
 		return res, err
 	}
+	s.planned(src, len(p.Todo))
 	if err := s.remember(ctx, p); err != nil {
 		return res, err
 	}
@@ -528,6 +534,7 @@ func (s *Syncer) work(ctx context.Context, c connectors.Connector, p *Plan, drai
 			mu.Lock()
 			defer mu.Unlock()
 			res.Items = append(res.Items, it)
+			s.handled(p.Source, it)
 			switch {
 			case it.Quarantined != "":
 				res.Quarantined++
