@@ -2,6 +2,13 @@
 // token, creates recordings, streams their audio to presigned storage URLs,
 // triggers re-extraction and looks recordings up, with one shared rate
 // limiter, bounded retries and typed errors.
+//
+// It is the only layer that retries a CRK request (Config.Retry): a 429
+// always, a 5xx or a network failure only for requests that do no harm
+// twice; a request that may cost twice (reextract, notify) only when CRK
+// surely did not act; an upload never. The syncer does not send again in
+// the same pass what failed here; the next pass is the retry
+// (docs/retries.md).
 package sink
 
 import (
