@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crkai/syncd/internal/config"
-	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -49,72 +47,6 @@ func once(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.W
 		}
 	}
 	return exitOK
-}
-
-// dryRun is `syncd -dry-run`: what a pass would send, sending nothing and
-// writing no state.
-func dryRun(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, stderr io.Writer) int {
-	a, err := newApp(cfg, log, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitConfig
-	}
-	store, cleanup, err := openReadOnlyOrEmpty(ctx, cfg.StatePath)
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitFailed
-	}
-	defer cleanup()
-	sy := a.syncer(store, nil, nil)
-	code := exitOK
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tWOULD\tDATAID\tCALLAT\tDIR\tCUSTOMER\tAGENT NUMBER\tAGENT NAME")
-	for _, c := range a.sources {
-		p, err := sy.Plan(ctx, c)
-		if err != nil {
-			fmt.Fprintf(stderr, "syncd: %s: %v\n", c.Name(), err)
-			code = exitFailed
-			continue
-		}
-		for _, r := range p.Todo {
-			would := "send"
-			if r.Invalid != nil {
-				would = "quarantine: " + r.Invalid.Error()
-			}
-			customer := r.CustomerPhone
-			if cfg.LogPhones != "full" {
-				customer = phone.Mask(customer)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name(), would, r.DataID,
-				r.CallAt.In(cfg.Location).Format(time.RFC3339), r.Direction, customer, r.AgentNumber, r.AgentName)
-		}
-		fmt.Fprintf(stderr, "%s: window %s – %s: %d listed, %d to send\n", c.Name(),
-			p.From.In(cfg.Location).Format(time.RFC3339), p.To.In(cfg.Location).Format(time.RFC3339), len(p.Listed), len(p.Todo))
-	}
-	tw.Flush()
-	return code
-}
-
-// openReadOnlyOrEmpty opens the state file read-only, or, when there is
-// none yet, an empty one in a temporary directory.
-func openReadOnlyOrEmpty(ctx context.Context, path string) (*state.Store, func(), error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		dir, err := os.MkdirTemp("", "syncd-dry-run-")
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := state.Open(ctx, dir+"/syncd.db", state.Options{Timeout: lockWait})
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, nil, err
-		}
-		return s, func() { s.Close(); os.RemoveAll(dir) }, nil
-	}
-	s, err := state.Open(ctx, path, state.Options{ReadOnly: true, Timeout: lockWait})
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, func() { s.Close() }, nil
 }
 
 // status is `syncd -status`. bbolt lets no reader in while the daemon
