@@ -62,6 +62,10 @@ Examples:
   # Send again the quarantined recordings of one source whose audio was gone.
   syncd -retry-quarantined -source dtac -reason "audio gone"
 
+  # Try it without a phone system: the daemon on built-in fakes that keep
+  # adding calls; its page on http://127.0.0.1:9464/ (SYNCD_LISTEN_ADDR).
+  syncd -demo -serve
+
 More: README.md (guarantees, troubleshooting, metrics).
 `)
 }

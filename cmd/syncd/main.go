@@ -40,6 +40,8 @@ func main() {
 type options struct {
 	once, dryRun, testConn, status, retryQ, demo, healthcheck, version bool
 	sendTestAlert                                                      bool
+	// with -demo: run the daemon on the fakes
+	serve bool
 	// with -retry-quarantined: which records
 	retrySource, retryReason, retryDataID string
 }
@@ -57,7 +59,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings (dtac, 3cx)")
 	fs.StringVar(&o.retryReason, "reason", "", "with -retry-quarantined: only recordings whose quarantine reason contains this text")
 	fs.StringVar(&o.retryDataID, "data-id", "", "with -retry-quarantined: only the recording with this dataId")
-	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of DTAC, 3CX and CRK on loopback, then print a summary")
+	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of CRK and of every kind of source on loopback, then print a summary")
+	fs.BoolVar(&o.serve, "serve", false, "with -demo: run the daemon itself on the fakes, which keep adding calls, with its page, /metrics and /healthz, until Ctrl-C")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.sendTestAlert, "send-test-alert", false, "with -test-connection: also send one test message through the CRK notification gateway")
@@ -74,6 +77,10 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "syncd: unexpected argument %q (syncd is configured through the environment; see -h)\n", fs.Arg(0))
+		return exitConfig
+	}
+	if o.serve && !o.demo {
+		fmt.Fprintln(stderr, "syncd: -serve goes with -demo")
 		return exitConfig
 	}
 	if o.sendTestAlert && !o.testConn {
@@ -94,6 +101,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return exitOK
 	case o.healthcheck:
 		return healthcheck(ctx, lookup, stdout, stderr)
+	case o.demo && o.serve:
+		return demoServe(ctx, lookup, stdout, stderr)
 	case o.demo:
 		return demo(ctx, stdout, stderr)
 	}
