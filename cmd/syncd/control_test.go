@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,4 +203,86 @@ func TestRetryWithTheFileHeldAndNoSocket(t *testing.T) {
 		!strings.Contains(o.stderr, "stop the daemon") {
 		t.Fatalf("-retry-quarantined with the file held: %+v", o)
 	}
+}
+
+// helperAskRetry is set in the environment of the process that
+// TestControlSocketRefusesAnotherUser runs as another user: the socket to
+// ask.
+const helperAskRetry = "SYNCD_TEST_ASK_RETRY"
+
+// TestHelperAskRetry is not a test: it is the other user's process.
+func TestHelperAskRetry(t *testing.T) {
+	sock := os.Getenv(helperAskRetry)
+	if sock == "" {
+		t.Skip("run by TestControlSocketRefusesAnotherUser")
+	}
+	_, err := askRetry(t.Context(), sock, state.Selection{})
+	fmt.Printf("uid %d: %v\n", os.Getuid(), err)
+}
+
+// TestControlSocketRefusesAnotherUser: a process of another user (nobody)
+// asks the daemon. With the socket's mode 0600 the kernel stops it; with
+// the socket opened to all (a loose umask, or the moment before the
+// daemon's chmod), the daemon's own check of the peer's uid refuses it.
+func TestControlSocketRefusesAnotherUser(t *testing.T) {
+	needControlSocket(t)
+	if os.Getenv(helperAskRetry) != "" {
+		t.Skip("the helper process")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run a process as another user")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "syncd.test")
+	if err := copyFile(self, bin); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "syncd.db")
+	s, err := state.Open(t.Context(), path, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var logs fakelog.Buffer
+	defer serveControl(t.Context(), s, path, slog.New(slog.NewTextHandler(&logs, nil)))()
+	sock := controlSocket(path)
+	asNobody := func() string {
+		cmd := exec.CommandContext(t.Context(), bin, "-test.run=^TestHelperAskRetry$")
+		cmd.Env = append(os.Environ(), helperAskRetry+"="+sock)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the process as nobody: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := asNobody(); !strings.Contains(out, "uid 65534: dial unix "+sock+": connect: permission denied") {
+		t.Errorf("nobody on a 0600 socket: %s", out)
+	}
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if out := asNobody(); !strings.Contains(out, "uid 65534: the daemon refused (HTTP 403): uid 65534 may not use the daemon's control socket") {
+		t.Errorf("nobody on a socket open to all: %s", out)
+	}
+	if !strings.Contains(logs.String(), "refused a user") || !strings.Contains(logs.String(), "uid=65534") {
+		t.Errorf("the refusal was not logged:\n%s", logs.String())
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }

@@ -184,6 +184,12 @@ func TestTestConnectionListenAddress(t *testing.T) {
 			c.Close()
 		}
 	}()
+	// A listener asking for basic auth (a bcrypt hash of "pw"): its
+	// /healthz cannot be asked without credentials.
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(webConfig, []byte("basic_auth_users:\n  ops: $2a$04$Qh2uupbu2pGlMUi9HSRWIOnHz3P6B72V7rAK7WY9PIysFT.vyUKCO\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	h := newHealth(3)
 	h.setRunning(true)
 	running := httptest.NewServer(http.HandlerFunc(h.serveHealthz))
@@ -198,9 +204,14 @@ func TestTestConnectionListenAddress(t *testing.T) {
 		{"a running syncd", running.Listener.Addr().String(), exitOK,
 			"http  listen WARN " + running.Listener.Addr().String() + ` is in use by a running syncd (its /healthz says "ok")`},
 		{"another program", other.Addr().String(), exitFailed, "http  listen FAIL " + other.Addr().String() + " is in use by a program that is not syncd"},
+		{"in use, with basic auth", other.Addr().String(), exitOK, "http  listen WARN " + other.Addr().String() + " is in use, by a running syncd or another program (with SYNCD_WEB_CONFIG_FILE set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, _ := testConn(t, f.with("SYNCD_LISTEN_ADDR", tc.addr), checkDeadline)
+			env := f.with("SYNCD_LISTEN_ADDR", tc.addr)
+			if strings.Contains(tc.name, "basic auth") {
+				env["SYNCD_WEB_CONFIG_FILE"] = webConfig
+			}
+			code, out, _ := testConn(t, env, checkDeadline)
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Fatalf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
 			}
