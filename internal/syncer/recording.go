@@ -54,16 +54,7 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 		return it, true, s.quarantine(ctx, src, &r, it.Quarantined)
 	}
 	var err error
-	for try := 1; ; try++ {
-		it.Bytes, err = s.advance(ctx, c, rec, &r)
-		if err == nil || try >= s.cfg.PassTries || !soonRetryable(err) || ctx.Err() != nil {
-			break
-		}
-		s.fail(src, rec, reason(err), err)
-		if werr := sleep(ctx, s.cfg.RetryBase<<(try-1)); werr != nil {
-			break
-		}
-	}
+	it.Bytes, err = s.tries(ctx, c, rec, &r)
 	switch {
 	case err == nil:
 		s.m.synced.WithLabelValues(src).Inc()
@@ -96,6 +87,23 @@ func (s *Syncer) recording(ctx context.Context, c connectors.Connector, rec conn
 		return it, true, s.quarantine(ctx, src, &r, why)
 	}
 	return it, false, s.put(ctx, src, &r)
+}
+
+// tries runs advance, and again after a short wait while the source's
+// side fails in a way that may pass at once (soonRetryable), up to
+// PassTries in all. A failure from CRK is never sent again here: the sink
+// has retried the request already, and the next pass is the retry.
+func (s *Syncer) tries(ctx context.Context, c connectors.Connector, rec connectors.Recording, r *state.Record) (int64, error) {
+	for try := 1; ; try++ {
+		n, err := s.advance(ctx, c, rec, r)
+		if err == nil || try >= s.cfg.PassTries || !soonRetryable(err) || ctx.Err() != nil {
+			return n, err
+		}
+		s.fail(c.Name(), rec, reason(err), err)
+		if werr := sleep(ctx, s.cfg.RetryBase<<(try-1)); werr != nil {
+			return n, err
+		}
+	}
 }
 
 // advance runs the steps left for r: find out what became of a

@@ -208,61 +208,94 @@ func end(r connectors.Recording) time.Time { return r.CallAt.Add(max(r.Duration,
 // writes nothing anywhere: -dry-run prints it.
 func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error) {
 	src := c.Name()
-	to := s.now().Add(-s.cfg.Settle)
+	w, err := s.window(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Source: src, From: w.from, To: w.to, First: w.first, Check: map[string]bool{}, inWindow: map[string]bool{}, normal: w.normal}
+	if !w.from.Before(w.to) {
+		return p, nil
+	}
+	if err := s.list(ctx, c, p); err != nil {
+		return nil, err
+	}
+	p.sort(w)
+	p.findMissing(w.pending)
+	return p, nil
+}
+
+// window is what the state file says of a source's next listing.
+type window struct {
+	from, to time.Time // the listing's window, by call start
+	normal   time.Time // where the window the cursor asks for begins
+	first    bool      // the source has no cursor yet
+	// forgot: before it the state file may have forgotten recordings it
+	// finished (anything, on a first pass); hasForgot is false when
+	// nothing was pruned yet.
+	forgot    time.Time
+	hasForgot bool
+	pending   []state.Record // the source's pending records, oldest call first
+}
+
+// window reads the cursor, the floor, the pending records and the prune
+// horizon of src, and says where its next listing begins and ends.
+func (s *Syncer) window(ctx context.Context, src string) (window, error) {
+	w := window{to: s.now().Add(-s.cfg.Settle)}
 	cursor, ok, err := s.store.Cursor(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("reading the cursor of %s: %w", src, err)
+		return w, fmt.Errorf("reading the cursor of %s: %w", src, err)
 	}
+	w.first = !ok
 	// The floor is where the source's history began: its first attempt's
 	// now − SYNCD_BACKFILL, kept even when that attempt failed.
 	floor, fok, err := s.store.Floor(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("reading the floor of %s: %w", src, err)
+		return w, fmt.Errorf("reading the floor of %s: %w", src, err)
 	}
-	normal := to.Add(-s.cfg.Backfill)
+	w.normal = w.to.Add(-s.cfg.Backfill)
 	switch {
 	case ok:
-		normal = cursor.Add(-s.cfg.Lookback - s.cfg.MaxCall)
-		if fok && normal.Before(floor) {
-			normal = floor // never before where the history began
+		w.normal = cursor.Add(-s.cfg.Lookback - s.cfg.MaxCall)
+		if fok && w.normal.Before(floor) {
+			w.normal = floor // never before where the history began
 		}
 	case fok:
-		normal = floor // a first pass that failed before: from where it began
+		w.normal = floor // a first pass that failed before: from where it began
 	}
 	// A recording still pending in the state file (one moved back from
 	// quarantine, say) pulls the listing back to it, wherever the cursor
 	// is; only the pending ones are taken from back there.
-	pending, err := s.store.Pending(ctx, src)
-	if err != nil {
-		return nil, fmt.Errorf("reading the pending recordings of %s: %w", src, err)
+	if w.pending, err = s.store.Pending(ctx, src); err != nil {
+		return w, fmt.Errorf("reading the pending recordings of %s: %w", src, err)
 	}
-	from := normal
-	for _, r := range pending { // oldest call first; a zero time says nothing
+	w.from = w.normal
+	for _, r := range w.pending { // oldest call first; a zero time says nothing
 		if !r.CallAt.IsZero() {
-			if r.CallAt.Before(from) {
-				from = r.CallAt
+			if r.CallAt.Before(w.from) {
+				w.from = r.CallAt
 			}
 			break
 		}
 	}
 	// Before the horizon the state file may have forgotten recordings it
 	// finished; on a first pass it may have forgotten everything.
-	forgot, hok, err := s.store.Horizon(ctx, src)
+	if w.forgot, w.hasForgot, err = s.store.Horizon(ctx, src); err != nil {
+		return w, fmt.Errorf("reading the prune horizon of %s: %w", src, err)
+	}
+	if w.first {
+		w.forgot, w.hasForgot = time.Unix(1<<62, 0), true
+	}
+	return w, nil
+}
+
+// list lists the source's window into p.Listed, each recording once, and
+// reads what the state file knows of them.
+func (s *Syncer) list(ctx context.Context, c connectors.Connector, p *Plan) error {
+	listed, err := c.List(ctx, p.From, p.To)
 	if err != nil {
-		return nil, fmt.Errorf("reading the prune horizon of %s: %w", src, err)
+		return fmt.Errorf("listing %s from %s to %s: %w", p.Source, p.From.Format(time.RFC3339), p.To.Format(time.RFC3339), err)
 	}
-	if !ok {
-		forgot, hok = time.Unix(1<<62, 0), true
-	}
-	p := &Plan{Source: src, From: from, To: to, First: !ok, Check: map[string]bool{}, inWindow: map[string]bool{}, normal: normal}
-	if !from.Before(to) {
-		return p, nil
-	}
-	listed, err := c.List(ctx, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s from %s to %s: %w", src, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
-	}
-	s.moved(src)
+	s.moved(p.Source)
 	seen := make(map[string]bool, len(listed))
 	ids := make([]string, 0, len(listed))
 	for _, r := range listed {
@@ -273,9 +306,15 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 		p.Listed = append(p.Listed, r)
 		ids = append(ids, r.ID)
 	}
-	if p.known, err = s.store.GetMany(ctx, src, ids); err != nil {
-		return nil, fmt.Errorf("reading the state of %s: %w", src, err)
+	if p.known, err = s.store.GetMany(ctx, p.Source, ids); err != nil {
+		return fmt.Errorf("reading the state of %s: %w", p.Source, err)
 	}
+	return nil
+}
+
+// sort sorts the listed recordings: done or quarantined (nothing to do),
+// to do, to ask CRK about first, unsettled, or behind the window.
+func (p *Plan) sort(w window) {
 	for _, r := range p.Listed {
 		k, known := p.known[r.ID]
 		switch {
@@ -285,32 +324,40 @@ func (s *Syncer) Plan(ctx context.Context, c connectors.Connector) (*Plan, error
 			// A pending record behind the window (moved back from
 			// quarantine after the cursor passed it) is kept by the
 			// pending index, not by the cursor.
-			p.inWindow[r.ID] = r.CallAt.IsZero() || !r.CallAt.Before(normal)
+			p.inWindow[r.ID] = r.CallAt.IsZero() || !r.CallAt.Before(w.normal)
 			p.Todo = append(p.Todo, r)
-		case !r.CallAt.IsZero() && r.CallAt.Before(normal):
+		case !r.CallAt.IsZero() && r.CallAt.Before(w.normal):
 			// Unknown, and behind the window the cursor asks for: listed
 			// only because a pending recording pulled the listing back.
-		case r.Invalid == nil && end(r).After(to):
+		case r.Invalid == nil && end(r).After(w.to):
 			p.inWindow[r.ID] = true
 			p.Unsettled++ // still being written, or only just ended
 		default:
 			p.inWindow[r.ID] = true
 			p.Todo = append(p.Todo, r)
-			if r.Invalid == nil && hok && r.CallAt.Before(forgot) {
+			if r.Invalid == nil && w.hasForgot && r.CallAt.Before(w.forgot) {
 				p.Check[r.ID] = true
 			}
 		}
+	}
+}
+
+// findMissing notes the pending records inside the window that the source
+// did not list.
+func (p *Plan) findMissing(pending []state.Record) {
+	listed := make(map[string]bool, len(p.Listed))
+	for _, r := range p.Listed {
+		listed[r.ID] = true
 	}
 	for _, r := range pending {
 		// A record without a call time (a row the source described badly,
 		// moved back from quarantine) belongs to no window: every listing
 		// that does not show it counts.
-		inside := !r.CallAt.Before(from) && r.CallAt.Before(to)
-		if !seen[r.ID] && (r.CallAt.IsZero() || inside) {
+		inside := !r.CallAt.Before(p.From) && r.CallAt.Before(p.To)
+		if !listed[r.ID] && (r.CallAt.IsZero() || inside) {
 			p.Missing = append(p.Missing, r)
 		}
 	}
-	return p, nil
 }
 
 // Item is one recording a pass handled, for summaries.
@@ -351,44 +398,15 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 		res.Took = time.Since(start)
 		s.m.duration.WithLabelValues(src).Observe(res.Took.Seconds())
 	}()
-	if err := s.vocab.load(ctx, s.store); err != nil {
-		return res, &stateError{err}
-	}
-	if err := s.loginGate(ctx, src); err != nil {
-		s.sourceUp(src, false)
-		return res, err
-	}
-	if err := s.probeCRK(ctx); err != nil {
-		return res, err
-	}
-	if err := s.markFloor(ctx, src); err != nil {
-		return res, err
-	}
-	p, err := s.Plan(ctx, c)
-	if lerr := s.loginResult(context.WithoutCancel(ctx), src, err); lerr != nil {
-		return res, lerr
-	}
+	p, err := s.begin(ctx, c)
 	if err != nil {
-		s.sourceUp(src, false)
 		return res, err
 	}
-	s.sourceUp(src, true)
 	res.From, res.To, res.Listed, res.New = p.From, p.To, len(p.Listed), len(p.Todo)
 	s.m.listed.WithLabelValues(src).Add(float64(len(p.Listed)))
-	var passErr error
-	if len(p.Check) > 0 {
-		if err := s.reconcile(ctx, p); err != nil {
-			var se *stateError
-			if errors.As(err, &se) {
-				return res, err
-			}
-			// Sending them might pay twice: they wait for the next pass.
-			passErr = fmt.Errorf("not sending %d recordings the state file does not know until CRK says whether it holds them: %w", len(p.Check), err)
-			s.log.Warn("could not ask CRK which recordings it already holds", "source", src, "count", len(p.Check), "err", err)
-			p.Todo = slices.DeleteFunc(p.Todo, func(r connectors.Recording) bool { return p.Check[r.ID] })
-			p.unchecked = true
-		}
-		res.New = len(p.Todo)
+	passErr, err := s.check(ctx, p, &res)
+	if err != nil {
+		return res, err
 	}
 	if err := s.missing(ctx, p, &res); err != nil {
 		return res, err
@@ -402,33 +420,100 @@ func (s *Syncer) Run(ctx context.Context, c connectors.Connector, draining <-cha
 	if err := s.commit(ctx, p, finished); err != nil {
 		return res, err
 	}
-	if fatal == nil && passErr == nil && ctx.Err() == nil && res.Synced == 0 && !checked {
-		// A pass that sent nothing has not shown that CRK takes the token:
-		// one cheap question, so that the last success means "listed the
-		// source and reached CRK".
-		if _, err := s.sink.List(ctx, sink.Query{Limit: 1}); err != nil && !errors.Is(err, sink.ErrInsufficientScope) {
-			passErr = fmt.Errorf("the source was listed, but CRK did not answer: %w", err)
-		}
-	}
 	if fatal == nil && passErr == nil && ctx.Err() == nil {
-		if err := s.store.SetLastSuccess(context.WithoutCancel(ctx), src, s.now()); err != nil {
-			return res, fmt.Errorf("saving the last success of %s: %w", src, err)
+		if passErr, err = s.succeeded(ctx, src, res.Synced > 0 || checked); err != nil {
+			return res, err
 		}
-		s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
 	}
 	slices.SortFunc(res.Items, func(a, b Item) int { return a.Recording.CallAt.Compare(b.Recording.CallAt) })
+	return res, s.outcome(ctx, src, fatal, passErr)
+}
+
+// begin checks what must hold before the source is asked (the vocabulary
+// of CRK's statuses read, the source's log-in not held back, CRK
+// answering after a pass it stopped, the start of the history marked),
+// then plans the pass.
+func (s *Syncer) begin(ctx context.Context, c connectors.Connector) (*Plan, error) {
+	src := c.Name()
+	if err := s.vocab.load(ctx, s.store); err != nil {
+		return nil, &stateError{err}
+	}
+	if err := s.loginGate(ctx, src); err != nil {
+		s.sourceUp(src, false)
+		return nil, err
+	}
+	if err := s.probeCRK(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.markFloor(ctx, src); err != nil {
+		return nil, err
+	}
+	p, err := s.Plan(ctx, c)
+	if lerr := s.loginResult(context.WithoutCancel(ctx), src, err); lerr != nil {
+		return nil, lerr
+	}
+	if err != nil {
+		s.sourceUp(src, false)
+		return nil, err
+	}
+	s.sourceUp(src, true)
+	return p, nil
+}
+
+// check asks CRK about the recordings the state file may have forgotten
+// (Plan.Check) and drops those it holds from the work. When CRK cannot be
+// asked, none of them is sent, since that might pay twice: they wait for
+// the next pass, and passErr says why. err is a failure of the state file.
+func (s *Syncer) check(ctx context.Context, p *Plan, res *Result) (passErr, err error) {
+	if len(p.Check) == 0 {
+		return nil, nil
+	}
+	if err := s.reconcile(ctx, p); err != nil {
+		var se *stateError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		passErr = fmt.Errorf("not sending %d recordings the state file does not know until CRK says whether it holds them: %w", len(p.Check), err)
+		s.log.Warn("could not ask CRK which recordings it already holds", "source", p.Source, "count", len(p.Check), "err", err)
+		p.Todo = slices.DeleteFunc(p.Todo, func(r connectors.Recording) bool { return p.Check[r.ID] })
+		p.unchecked = true
+	}
+	res.New = len(p.Todo)
+	return passErr, nil
+}
+
+// succeeded records the pass's success: the source listed and CRK
+// reached. A pass that sent nothing (reached false) has not shown that CRK
+// takes the token: one cheap question first, whose failure is passErr. err
+// is a failure of the state file.
+func (s *Syncer) succeeded(ctx context.Context, src string, reached bool) (passErr, err error) {
+	if !reached {
+		if _, err := s.sink.List(ctx, sink.Query{Limit: 1}); err != nil && !errors.Is(err, sink.ErrInsufficientScope) {
+			return fmt.Errorf("the source was listed, but CRK did not answer: %w", err), nil
+		}
+	}
+	if err := s.store.SetLastSuccess(context.WithoutCancel(ctx), src, s.now()); err != nil {
+		return nil, fmt.Errorf("saving the last success of %s: %w", src, err)
+	}
+	s.m.lastSuccess.WithLabelValues(src).Set(float64(s.now().Unix()))
+	return nil, nil
+}
+
+// outcome is the error Run returns once the work is committed: what
+// stopped the pass, or what it could not do.
+func (s *Syncer) outcome(ctx context.Context, src string, fatal, passErr error) error {
 	switch {
 	case fatal != nil:
 		if errors.Is(fatal, connectors.ErrAuth) || errors.Is(fatal, connectors.ErrForbidden) {
 			s.sourceUp(src, false)
 		}
-		return res, fmt.Errorf("pass of %s stopped: %w", src, fatal)
+		return fmt.Errorf("pass of %s stopped: %w", src, fatal)
 	case ctx.Err() != nil:
-		return res, fmt.Errorf("pass of %s stopped: %w", src, ctx.Err())
+		return fmt.Errorf("pass of %s stopped: %w", src, ctx.Err())
 	case passErr != nil:
-		return res, fmt.Errorf("pass of %s: %w", src, passErr)
+		return fmt.Errorf("pass of %s: %w", src, passErr)
 	}
-	return res, nil
+	return nil
 }
 
 // markFloor records, at a source's very first attempt, where its history
