@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/fake/fakeaudio"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
+	"github.com/crkai/syncd/internal/state"
+	"github.com/crkai/syncd/internal/syncer"
 )
 
 // TestStatusPage runs the daemon on the fakes, with one recording the
@@ -127,5 +131,89 @@ func TestWantsPlainText(t *testing.T) {
 		if got := wantsPlainText(accept); got != want {
 			t.Errorf("wantsPlainText(%q) = %v", accept, got)
 		}
+	}
+}
+
+// TestPageSourceStates: what the page says of a source, from the state
+// file, the passes this process ran, and /healthz's count of failures, on
+// a fake clock.
+func TestPageSourceStates(t *testing.T) {
+	f := newFakes(t, 0)
+	cfg, err := config.Load(t.Context(), func(k string) (string, bool) { v, ok := f.env[k]; return v, ok }, config.ReadSecretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	c := newClock(now)
+	ps := newPasses(c.now)
+	h := newHealth(3)
+	e := &endpoints{cfg: cfg, log: slog.New(slog.DiscardHandler), health: h, passes: ps, now: c.now}
+	dtac := func(mod func(*sourceState)) []sourceState {
+		s := sourceState{Summary: state.Summary{Source: "dtac", Done: 5, Pending: 2, Quarantined: 1, LastSuccess: now.Add(-time.Hour)},
+			Quarantined: []state.Record{{ID: "7", DataID: "dtac-7", Quarantined: "the source refuses the audio"}}}
+		if mod != nil {
+			mod(&s)
+		}
+		return []sourceState{s, {Summary: state.Summary{Source: "oldpbx", Done: 9}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		setup  func()
+		states []sourceState
+		state  string
+		class  string
+		detail string
+		prog   string
+		pct    int
+	}{
+		{name: "no pass yet", states: dtac(nil), state: "not run yet", class: "idle"},
+		{name: "listing", setup: func() { ps.report(syncer.Progress{Source: "dtac"}) }, states: dtac(nil),
+			state: "running", class: "run", prog: "listing"},
+		{name: "sending", setup: func() {
+			ps.report(syncer.Progress{Source: "dtac", Planned: true, Total: 400})
+			c.add(57 * time.Second)
+			ps.report(syncer.Progress{Source: "dtac", Planned: true, Total: 400, Done: 120})
+		}, states: dtac(nil), state: "running", class: "run", prog: "120/400 sent, 2.1/s, ETA 2m13s", pct: 30},
+		{name: "ended", setup: func() {
+			c.add(time.Minute)
+			ps.report(syncer.Progress{Source: "dtac", Planned: true, Total: 400, Done: 399, Failed: 1, Ended: true})
+		}, states: dtac(nil), state: "ok", class: "ok"},
+		{name: "failing", setup: func() {
+			h.mu.Lock()
+			h.sources["dtac"] = &sourceHealth{ConsecutiveFailures: 2, LastError: "listing dtac: HTTP 500 for\n0812345678"}
+			h.mu.Unlock()
+		}, states: dtac(nil), state: "failing (2 passes in a row)", class: "bad", detail: "listing dtac: HTTP 500 for 08123***678"},
+		{name: "backed off", states: dtac(func(s *sourceState) {
+			s.Backoff = state.LoginBackoff{Refusals: 3, Until: now.Add(time.Hour), LastError: "HTTP 401"}
+		}), state: "logging in backed off", class: "bad",
+			detail: "log-in refused 3 times in a row; next try after 2026-03-01 17:00:00 +07 (a changed configuration is tried at once). Last refusal: HTTP 401"},
+		{name: "backoff over", states: dtac(func(s *sourceState) {
+			s.Backoff = state.LoginBackoff{Refusals: 3, Until: now.Add(time.Minute), LastError: "HTTP 401"}
+		}), state: "failing (2 passes in a row)", class: "bad", detail: "listing dtac: HTTP 500 for 08123***678"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup()
+			}
+			d := e.pageData(tc.states)
+			if len(d.Sources) != 2 || d.Pending != 2 || d.Quarantined != 1 {
+				t.Fatalf("page %+v", d)
+			}
+			s := d.Sources[0]
+			if s.Name != "dtac" || s.State != tc.state || s.Class != tc.class || s.Detail != tc.detail || s.Progress != tc.prog || s.Percent != tc.pct {
+				t.Fatalf("dtac: %+v\nwant state %q class %q detail %q progress %q percent %d", s, tc.state, tc.class, tc.detail, tc.prog, tc.pct)
+			}
+			if len(s.Quarantine) != 1 || s.Quarantine[0].DataID != "dtac-7" || s.LastSuccess != "2026-03-01 15:00:00 +07" {
+				t.Fatalf("dtac: %+v", s)
+			}
+			if o := d.Sources[1]; o.Name != "oldpbx" || o.State != "not configured" {
+				t.Fatalf("a source the state file knows but the configuration does not: %+v", o)
+			}
+		})
+	}
+	// The last pass stays on the page while the next one runs.
+	ps.report(syncer.Progress{Source: "dtac"})
+	if s := e.pageData(dtac(nil)).Sources[0]; s.LastPass != "ended 2026-03-01 16:01:57 +07, took 1m57s: 399 sent, 0 quarantined, 1 failed of 400" {
+		t.Fatalf("last pass %q", s.LastPass)
 	}
 }
