@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.SetOutput(stderr)
 	var o options
 	fs.BoolVar(&o.once, "once", false, "run one pass of every source, then exit (1 if anything failed)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "like -once, but send nothing to CRK and write no state: print what would be sent")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "like -once, but send nothing to CRK and write no state: print what a pass would send (after asking CRK, read-only, what it already holds)")
 	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
 	fs.BoolVar(&o.status, "status", false, "print the state file's summary and quarantine (read-only; works while the daemon runs)")
 	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending (all, or those chosen by -source, -reason, -data-id)")
