@@ -299,96 +299,121 @@ func (c *Connector) search(ctx context.Context, start, end time.Time) ([]Row, in
 // When it has seen fewer distinct rows than the total, it searches again
 // (rows may have moved between pages).
 func (c *Connector) walk(ctx context.Context, s *session, start, end time.Time, seen map[int64]bool, rows []Row) ([]Row, int, error) {
-	pages := 0
+	w := &walker{c: c, s: s, seen: seen, rows: rows}
 	for pass := 0; ; pass++ {
-		if s.page > 1 && s.first != "" {
-			p, err := c.page(ctx, s, http.MethodGet, s.first, nil)
-			pages++
-			if err != nil {
-				return rows, pages, err
-			}
-			if p.Kind != PageRecordings {
-				return rows, pages, c.lost(p)
-			}
-			s.note(p)
-		}
-		p, err := c.page(ctx, s, http.MethodPost, s.search.Action, s.search.Values(start, end, c.loc, s.yearOffset))
-		pages++
-		if err != nil {
-			return rows, pages, err
-		}
-		distinct := 0 // rows of this pass's walk, distinct
-		passSeen := map[int64]bool{}
-		add := func(p Page) {
-			s.note(p)
-			for _, r := range p.Rows {
-				if r.TapeID != 0 && !passSeen[r.TapeID] {
-					passSeen[r.TapeID] = true
-					distinct++
-				}
-				if r.TapeID == 0 {
-					if r.Invalid != nil {
-						c.log.WarnContext(ctx, "OrkWeb row without a tape id skipped", "problem", r.Invalid.Error())
-					}
-					continue
-				}
-				if !seen[r.TapeID] {
-					seen[r.TapeID] = true
-					rows = append(rows, r)
-				}
-			}
-		}
-		if p.Search != nil && !p.Search.Start.Calendar.IsZero() && !p.Search.Start.Calendar.Truncate(time.Second).Equal(start) {
-			// The server read the window's start as another instant: its
-			// locale (the Buddhist-Era years) or its zone changed since the
-			// log-in detected them. A fresh log-in detects them again.
-			return rows, pages, fmt.Errorf("%w: the server read the window's start %q as %s",
-				errMisread, FormatDate(start, c.loc, s.yearOffset), p.Search.Start.Calendar.In(c.loc).Format(time.RFC3339))
-		}
-		switch p.Kind {
-		case PageLogin, PageLoginFailed:
-			return rows, pages, fmt.Errorf("%w (the log-in page)", errDead)
-		case PageNoResults:
-			s.note(p)
-			return rows, pages, nil
-		case PageRecordings:
-		default:
-			return rows, pages, fmt.Errorf("the search answered a %s page", p.Kind)
-		}
-		add(p)
-		if p.Pager.Page != 1 && p.Pager.First != "" {
-			// A new search with the same total keeps the old offset.
-			if p, err = c.page(ctx, s, http.MethodGet, p.Pager.First, nil); err != nil {
-				return rows, pages + 1, err
-			}
-			pages++
-			if p.Kind != PageRecordings {
-				return rows, pages, c.lost(p)
-			}
-			add(p)
-		}
-		limit := 3*(p.Pager.Results/ResultsPerPage+1) + 10
-		for steps := 0; !p.Pager.LastPage(); steps++ {
-			if steps >= limit {
-				return rows, pages, fmt.Errorf("the pages did not end after %d \"next\" (at Page %d/%d)", steps, p.Pager.Page, p.Pager.Pages)
-			}
-			next := p.Pager.Next
-			if p, err = c.page(ctx, s, http.MethodGet, next, nil); err != nil {
-				return rows, pages + 1, err
-			}
-			pages++
-			if p.Kind != PageRecordings {
-				return rows, pages, c.lost(p)
-			}
-			add(p)
-		}
-		if distinct >= p.Pager.Results {
-			return rows, pages, nil
+		done, total, err := w.pass(ctx, start, end)
+		if err != nil || done {
+			return w.rows, w.pages, err
 		}
 		if pass >= 2 {
-			return rows, pages, fmt.Errorf("walked %d distinct recordings of %d, three times: rows keep moving between pages", distinct, p.Pager.Results)
+			return w.rows, w.pages, fmt.Errorf("walked %d distinct recordings of %d, three times: rows keep moving between pages", w.distinct, total)
 		}
-		c.log.DebugContext(ctx, "OrkWeb walk saw fewer recordings than its total; searching again", "seen", distinct, "total", p.Pager.Results)
+		c.log.DebugContext(ctx, "OrkWeb walk saw fewer recordings than its total; searching again", "seen", w.distinct, "total", total)
+	}
+}
+
+// walker is a walk's state: the rows kept (each tape once, whichever pass
+// saw it), the pages fetched, and the distinct rows of the pass under way.
+type walker struct {
+	c        *Connector
+	s        *session
+	seen     map[int64]bool
+	rows     []Row
+	pages    int
+	passSeen map[int64]bool
+	distinct int
+}
+
+// pass searches once and follows the pages to the last. It reports
+// whether the walk is complete: no results, or as many distinct rows as
+// the total the pages show (returned).
+func (w *walker) pass(ctx context.Context, start, end time.Time) (done bool, total int, err error) {
+	w.passSeen, w.distinct = map[int64]bool{}, 0
+	if w.s.page > 1 && w.s.first != "" {
+		// Back to page 1 first: a new search with the same total keeps
+		// the old offset.
+		p, err := w.next(ctx, w.s.first)
+		if err != nil {
+			return false, 0, err
+		}
+		w.s.note(p)
+	}
+	p, err := w.get(ctx, http.MethodPost, w.s.search.Action, w.s.search.Values(start, end, w.c.loc, w.s.yearOffset))
+	if err != nil {
+		return false, 0, err
+	}
+	if p.Search != nil && !p.Search.Start.Calendar.IsZero() && !p.Search.Start.Calendar.Truncate(time.Second).Equal(start) {
+		// The server read the window's start as another instant: its
+		// locale (the Buddhist-Era years) or its zone changed since the
+		// log-in detected them. A fresh log-in detects them again.
+		return false, 0, fmt.Errorf("%w: the server read the window's start %q as %s",
+			errMisread, FormatDate(start, w.c.loc, w.s.yearOffset), p.Search.Start.Calendar.In(w.c.loc).Format(time.RFC3339))
+	}
+	switch p.Kind {
+	case PageLogin, PageLoginFailed:
+		return false, 0, fmt.Errorf("%w (the log-in page)", errDead)
+	case PageNoResults:
+		w.s.note(p)
+		return true, 0, nil
+	case PageRecordings:
+	default:
+		return false, 0, fmt.Errorf("the search answered a %s page", p.Kind)
+	}
+	w.add(ctx, p)
+	if p.Pager.Page != 1 && p.Pager.First != "" {
+		// A new search with the same total keeps the old offset.
+		if p, err = w.next(ctx, p.Pager.First); err != nil {
+			return false, 0, err
+		}
+		w.add(ctx, p)
+	}
+	limit := 3*(p.Pager.Results/ResultsPerPage+1) + 10
+	for steps := 0; !p.Pager.LastPage(); steps++ {
+		if steps >= limit {
+			return false, 0, fmt.Errorf("the pages did not end after %d \"next\" (at Page %d/%d)", steps, p.Pager.Page, p.Pager.Pages)
+		}
+		if p, err = w.next(ctx, p.Pager.Next); err != nil {
+			return false, 0, err
+		}
+		w.add(ctx, p)
+	}
+	return w.distinct >= p.Pager.Results, p.Pager.Results, nil
+}
+
+// get fetches a page, counting it whatever the outcome.
+func (w *walker) get(ctx context.Context, method, ref string, form url.Values) (Page, error) {
+	w.pages++
+	return w.c.page(ctx, w.s, method, ref, form)
+}
+
+// next follows a paging link, which must lead to a page of recordings.
+func (w *walker) next(ctx context.Context, ref string) (Page, error) {
+	p, err := w.get(ctx, http.MethodGet, ref, nil)
+	if err == nil && p.Kind != PageRecordings {
+		err = w.c.lost(p)
+	}
+	return p, err
+}
+
+// add takes a page's rows: each tape once in the walk, counted once in
+// the pass.
+func (w *walker) add(ctx context.Context, p Page) {
+	w.s.note(p)
+	for _, r := range p.Rows {
+		if r.TapeID == 0 {
+			if r.Invalid != nil {
+				w.c.log.WarnContext(ctx, "OrkWeb row without a tape id skipped", "problem", r.Invalid.Error())
+			}
+			continue
+		}
+		if !w.passSeen[r.TapeID] {
+			w.passSeen[r.TapeID] = true
+			w.distinct++
+		}
+		if !w.seen[r.TapeID] {
+			w.seen[r.TapeID] = true
+			w.rows = append(w.rows, r)
+		}
 	}
 }
 
