@@ -101,10 +101,10 @@ func listen(cfg *config.Config, h http.Handler, log *slog.Logger) (*http.Server,
 			log.Error("HTTP listener stopped", "err", err)
 		}
 	}()
-	scheme := "http"
+	attrs := []any{"addr", ln.Addr().String()}
 	if webConfig != "" {
-		scheme = "as " + webConfig + " says"
+		attrs = append(attrs, "webConfig", webConfig) // the toolkit logs whether TLS is on
 	}
-	log.Info("serving the status page, /metrics, /healthz, /readyz, /status", "addr", ln.Addr().String(), "scheme", scheme)
+	log.Info("serving the status page, /metrics, /healthz, /readyz, /status", attrs...)
 	return srv, nil
 }
