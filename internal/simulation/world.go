@@ -687,6 +687,35 @@ func (w *World) operatorRetry() error {
 // pass runs one pass, cut where plan says, and checks the invariants
 // after it. It reports whether the pass was cut (the process died).
 func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
+	now := w.beginPass(plan)
+	res, hung, err := w.runPass(ctx, plan)
+	if hung {
+		w.aborted = true
+		return false, nil
+	}
+	w.tr.arm(0, false, nil)
+	cut := w.tr.killed()
+	w.checkErrors(err, res)
+	info := passInfo{n: w.passNo, at: now, from: res.From, to: res.To, err: err != nil}
+	w.digestf("pass %d listed %d new %d synced %d failed %d quarantined %d err %v cut %v",
+		w.passNo, res.Listed, res.New, res.Synced, res.Failed, res.Quarantined, err != nil, cut != "")
+	if cut != "" {
+		return true, w.crashed(ctx, info, cut)
+	}
+	w.sabotage()
+	w.checkReextracts(w.takeTouched())
+	w.src.endPass()
+	if err != nil {
+		w.event("pass %d: %v", w.passNo, err)
+		w.passes = append(w.passes, info)
+		return false, nil
+	}
+	return false, w.passed(res, info)
+}
+
+// beginPass counts the pass, checks what a crash left unchecked, and
+// readies the source; it returns the pass's simulated time.
+func (w *World) beginPass(plan passPlan) time.Time {
 	w.passNo++
 	w.stats.Passes++
 	now := w.clk.Now()
@@ -701,6 +730,13 @@ func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
 	w.mu.Lock()
 	w.touched = w.touched[:0]
 	w.mu.Unlock()
+	return now
+}
+
+// runPass runs the syncer's pass, armed to be killed where plan says, and
+// reports a pass stuck for 2 minutes of real time (a violation) as hung;
+// err is the pass's own.
+func (w *World) runPass(ctx context.Context, plan passPlan) (res syncer.Result, hung bool, err error) {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := w.store
@@ -708,54 +744,44 @@ func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
 		cancel()
 		_ = st.Close()
 	})
-	var hung atomic.Bool
+	var stuckFlag atomic.Bool
 	n := w.passNo
 	stuck := time.AfterFunc(2*time.Minute, func() {
-		hung.Store(true)
+		stuckFlag.Store(true)
 		w.violate(I0, "pass stuck", "", fmt.Sprintf("pass %d has run for 2 minutes of real time: stuck", n))
 		cancel()
 	})
-	res, err := w.sy.Run(pctx, w.src, nil)
+	res, err = w.sy.Run(pctx, w.src, nil)
 	stuck.Stop()
-	if hung.Load() {
-		w.aborted = true
-		return false, nil
-	}
-	w.tr.arm(0, false, nil)
-	cut := w.tr.killed()
-	w.checkErrors(err, res)
-	info := passInfo{n: w.passNo, at: now, from: res.From, to: res.To, err: err != nil}
-	w.digestf("pass %d listed %d new %d synced %d failed %d quarantined %d err %v cut %v",
-		w.passNo, res.Listed, res.New, res.Synced, res.Failed, res.Quarantined, err != nil, cut != "")
-	if cut != "" {
-		// Requests the dead process had on the wire reach CRK before
-		// anyone restarts: a restart takes longer than a request.
-		w.httpT.CloseIdleConnections()
-		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-		err := w.crk.WaitIdle(wctx)
-		wcancel()
-		if err != nil {
-			return true, err
-		}
-		w.crashAt = 0
-		w.stats.Crashes++
-		w.event("pass %d: the process is killed at %s", w.passNo, cut)
-		w.passes = append(w.passes, info)
-		w.checkLater = w.takeTouched() // once the state file is open again
-		return true, nil
-	}
-	w.sabotage()
-	w.checkReextracts(w.takeTouched())
-	w.src.endPass()
+	return res, stuckFlag.Load(), err
+}
+
+// crashed is a pass killed at cut: requests the dead process had on the
+// wire reach CRK before anyone restarts (a restart takes longer than a
+// request), and what it touched is checked once the state file is open
+// again.
+func (w *World) crashed(ctx context.Context, info passInfo, cut string) error {
+	w.httpT.CloseIdleConnections()
+	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+	err := w.crk.WaitIdle(wctx)
+	wcancel()
 	if err != nil {
-		w.event("pass %d: %v", w.passNo, err)
-		w.passes = append(w.passes, info)
-		return false, nil
+		return err
 	}
+	w.crashAt = 0
+	w.stats.Crashes++
+	w.event("pass %d: the process is killed at %s", w.passNo, cut)
+	w.passes = append(w.passes, info)
+	w.checkLater = w.takeTouched()
+	return nil
+}
+
+// passed checks the cursor a pass that ran left behind.
+func (w *World) passed(res syncer.Result, info passInfo) error {
 	w.sinceRetry = false
-	cursor, ok, cerr := w.store.Cursor(context.Background(), sourceName)
-	if cerr != nil {
-		return false, cerr
+	cursor, ok, err := w.store.Cursor(context.Background(), sourceName)
+	if err != nil {
+		return err
 	}
 	info.cursor = cursor
 	w.passes = append(w.passes, info)
@@ -769,7 +795,7 @@ func (w *World) pass(ctx context.Context, plan passPlan) (bool, error) {
 	}
 	w.checkBounded(cursor, ok, res.From)
 	w.lastFrom = res.From
-	return false, nil
+	return nil
 }
 
 // sabotage pays a second time for the delivered calls opts.payTwice
