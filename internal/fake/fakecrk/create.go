@@ -111,6 +111,22 @@ func (req *createRequest) apply(rec *record) {
 // decodeCreate reads and validates a create body; its error is the
 // validation message, naming the field at fault.
 func decodeCreate(body io.Reader) (*createRequest, error) {
+	m, err := readObject(body)
+	if err != nil {
+		return nil, err
+	}
+	req := &createRequest{contentType: defaultContentType}
+	if err := req.required(m); err != nil {
+		return nil, err
+	}
+	if err := req.optional(m); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// readObject reads a request body that must be a JSON object.
+func readObject(body io.Reader) (map[string]json.RawMessage, error) {
 	raw, err := io.ReadAll(body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -123,33 +139,44 @@ func decodeCreate(body io.Reader) (*createRequest, error) {
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, errors.New("body: must be a JSON object")
 	}
-	req := &createRequest{contentType: defaultContentType}
+	return m, nil
+}
 
+// required reads and checks the fields a create must have: dataId,
+// callAt and direction.
+func (req *createRequest) required(m map[string]json.RawMessage) error {
 	var ok bool
+	var err error
 	if req.dataID, ok, err = str(m, "dataId"); err != nil {
-		return nil, err
+		return err
 	} else if !ok || req.dataID == "" {
-		return nil, errors.New("dataId: required")
+		return errors.New("dataId: required")
 	} else if utf8.RuneCountInString(req.dataID) > maxDataIDRunes {
-		return nil, fmt.Errorf("dataId: must be at most %d characters", maxDataIDRunes)
+		return fmt.Errorf("dataId: must be at most %d characters", maxDataIDRunes)
 	}
 
 	if req.callAtRaw, ok, err = str(m, "callAt"); err != nil {
-		return nil, err
+		return err
 	} else if !ok || req.callAtRaw == "" {
-		return nil, errors.New("callAt: required")
+		return errors.New("callAt: required")
 	}
 	if req.callAt, err = time.Parse(time.RFC3339Nano, req.callAtRaw); err != nil {
-		return nil, errors.New("callAt: must be an ISO 8601 date-time with an offset, e.g. 2026-05-20T08:14:00+07:00")
+		return errors.New("callAt: must be an ISO 8601 date-time with an offset, e.g. 2026-05-20T08:14:00+07:00")
 	}
 
 	if req.direction, ok, err = str(m, "direction"); err != nil {
-		return nil, err
+		return err
 	} else if !ok {
-		return nil, errors.New("direction: required")
+		return errors.New("direction: required")
 	} else if req.direction != "in" && req.direction != "out" {
-		return nil, errors.New(`direction: must be "in" or "out"`)
+		return errors.New(`direction: must be "in" or "out"`)
 	}
+	return nil
+}
+
+// optional reads and checks the fields a create may have.
+func (req *createRequest) optional(m map[string]json.RawMessage) error {
+	var err error
 
 	for _, f := range []struct {
 		name string
@@ -162,41 +189,40 @@ func decodeCreate(body io.Reader) (*createRequest, error) {
 		{"note", &req.note, &req.hasNote},
 	} {
 		if *f.val, *f.has, err = str(m, f.name); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
 	if req.tag, req.hasTag, err = str(m, "tag"); err != nil {
-		return nil, err
+		return err
 	} else if req.hasTag && !validTags[req.tag] {
-		return nil, errors.New("tag: must be one of normal, short, wrong_or_spam, no_answer, other")
+		return errors.New("tag: must be one of normal, short, wrong_or_spam, no_answer, other")
 	}
 
 	if v, present := m["score"]; present && !isNull(v) {
 		if err := json.Unmarshal(v, &req.score); err != nil || math.IsNaN(req.score) || req.score < 0 || req.score > 100 {
-			return nil, errors.New("score: must be a number from 0 to 100")
+			return errors.New("score: must be a number from 0 to 100")
 		}
 		req.hasScore = true
 	}
 
-	var ct string
-	if ct, ok, err = str(m, "contentType"); err != nil {
-		return nil, err
+	if ct, ok, err := str(m, "contentType"); err != nil {
+		return err
 	} else if ok {
 		mt, _, perr := mime.ParseMediaType(ct)
 		typ, sub, slash := strings.Cut(mt, "/")
 		if perr != nil || !slash || typ == "" || sub == "" || strings.Contains(sub, "/") {
-			return nil, errors.New("contentType: must be a MIME type such as audio/wav")
+			return errors.New("contentType: must be a MIME type such as audio/wav")
 		}
 		req.contentType = ct
 	}
 
 	if v, present := m["audioPresignedUploadUrl"]; present && !isNull(v) {
 		if err := json.Unmarshal(v, &req.wantUploadURL); err != nil {
-			return nil, errors.New("audioPresignedUploadUrl: must be a boolean")
+			return errors.New("audioPresignedUploadUrl: must be a boolean")
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // str reads optional string field name of m; null counts as absent.
