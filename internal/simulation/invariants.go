@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -387,9 +388,39 @@ func (w *World) checkBounded(cursor time.Time, ok bool, from time.Time) {
 
 // checkAll: I1 at the end of the run.
 func (w *World) checkAll() {
-	ctx := context.Background()
-	var resp []*call
-	ids := []string{}
+	promised := w.promised()
+	ids := make([]string, 0, len(promised))
+	for _, c := range promised {
+		ids = append(ids, c.id)
+	}
+	recs, err := w.store.GetMany(context.Background(), sourceName, ids)
+	if err != nil {
+		w.violate(I0, "state file unreadable", "", fmt.Sprintf("reading the state file: %v", err))
+		return
+	}
+	for _, c := range promised {
+		r, inState := recs[c.id]
+		quarantined := inState && r.Quarantined != ""
+		got, atCRK := w.crk.Recording(business, c.dataID)
+		switch {
+		case c.invalid != "":
+			w.checkInvalid(c, r, inState, atCRK)
+		case w.delivered(c):
+			w.stats.Delivered++
+			w.checkMetadata(c, got)
+		case quarantined:
+			w.stats.Quarantined++
+		default:
+			w.reportLost(c, r, inState, got, atCRK)
+		}
+	}
+}
+
+// promised are the calls the promise covers: every call of the source
+// except those excluded, and those deleted at the source before syncd
+// could list them.
+func (w *World) promised() []*call {
+	var out []*call
 	for _, c := range w.src.calls {
 		if c.excluded != "" {
 			continue
@@ -397,72 +428,65 @@ func (w *World) checkAll() {
 		if !c.vanish.IsZero() && !c.listedGood {
 			continue // deleted at the source before syncd could list it
 		}
-		resp = append(resp, c)
-		ids = append(ids, c.id)
+		out = append(out, c)
 	}
-	recs, err := w.store.GetMany(ctx, sourceName, ids)
-	if err != nil {
-		w.violate(I0, "state file unreadable", "", fmt.Sprintf("reading the state file: %v", err))
-		return
+	return out
+}
+
+// checkInvalid: a row the source describes badly is quarantined, never
+// sent.
+func (w *World) checkInvalid(c *call, r state.Record, inState, atCRK bool) {
+	if atCRK {
+		w.violate(I1, "invalid row sent", c.dataID, "an invalid row reached CRK")
 	}
-	for _, c := range resp {
-		r, inState := recs[c.id]
-		quarantined := inState && r.Quarantined != ""
-		got, atCRK := w.crk.Recording(business, c.dataID)
-		if c.invalid != "" {
-			if atCRK {
-				w.violate(I1, "invalid row sent", c.dataID, "an invalid row reached CRK")
-			}
-			switch {
-			case !quarantined && !inState && !c.listedGood:
-				w.violate(I1, "never listed by syncd", c.dataID, "an invalid row, never listed by a pass that ran to its end: "+stateOf(r, inState))
-			case !quarantined:
-				w.violate(I1, "invalid row not quarantined", c.dataID, "an invalid row is not quarantined: "+stateOf(r, inState))
-			default:
-				w.stats.Quarantined++
-			}
-			continue
-		}
-		if w.delivered(c) {
-			w.stats.Delivered++
-			at, err := time.Parse(time.RFC3339, got.CallAt)
-			if err != nil || !at.Equal(c.start) || got.Direction != c.direction {
-				w.violate(I1, "wrong metadata", c.dataID, fmt.Sprintf("at CRK with callAt %q and direction %q; the call began %s, direction %q",
-					got.CallAt, got.Direction, c.start.In(bangkok).Format(time.RFC3339), c.direction))
-			}
-			continue
-		}
-		if quarantined {
-			w.stats.Quarantined++
-			continue
-		}
-		crkSays := "CRK has no such dataId"
-		if atCRK {
-			crkSays = fmt.Sprintf("CRK has audio %v (%d bytes, exact %v), %d re-extractions",
-				got.HasAudio, got.AudioSize, got.AudioSHA256 == c.audioSum(), got.Reextracts)
-		}
-		what := "neither delivered nor quarantined, unknown to the state file"
-		switch {
-		case inState && r.Step == state.Done:
-			what = "silently done"
-		case inState:
-			what = "silently pending"
-		case c.seenDone || atCRK:
-			// Only a done record is pruned: CRK has it, the state file
-			// forgot it.
-			what = "silently done"
-		case !c.listedGood:
-			what = "never listed by syncd"
-		}
-		st := stateOf(r, inState)
-		switch {
-		case !inState && c.seenDone:
-			st = "the state file said done, and has pruned the record since"
-		case !inState && atCRK:
-			st = "no record in the state file (pruned as done, or the file was lost)"
-		}
-		w.violate(I1, what, c.dataID, fmt.Sprintf("%s; %s; %s", what, st, crkSays))
+	switch {
+	case r.Quarantined == "" && !inState && !c.listedGood:
+		w.violate(I1, "never listed by syncd", c.dataID, "an invalid row, never listed by a pass that ran to its end: "+stateOf(r, inState))
+	case r.Quarantined == "":
+		w.violate(I1, "invalid row not quarantined", c.dataID, "an invalid row is not quarantined: "+stateOf(r, inState))
+	default:
+		w.stats.Quarantined++
 	}
+}
+
+// checkMetadata: a delivered call carries its start and direction.
+func (w *World) checkMetadata(c *call, got fakecrk.Recording) {
+	at, err := time.Parse(time.RFC3339, got.CallAt)
+	if err != nil || !at.Equal(c.start) || got.Direction != c.direction {
+		w.violate(I1, "wrong metadata", c.dataID, fmt.Sprintf("at CRK with callAt %q and direction %q; the call began %s, direction %q",
+			got.CallAt, got.Direction, c.start.In(bangkok).Format(time.RFC3339), c.direction))
+	}
+}
+
+// reportLost reports a call neither delivered nor quarantined, saying what the
+// state file and CRK show of it.
+func (w *World) reportLost(c *call, r state.Record, inState bool, got fakecrk.Recording, atCRK bool) {
+	crkSays := "CRK has no such dataId"
+	if atCRK {
+		crkSays = fmt.Sprintf("CRK has audio %v (%d bytes, exact %v), %d re-extractions",
+			got.HasAudio, got.AudioSize, got.AudioSHA256 == c.audioSum(), got.Reextracts)
+	}
+	what := "neither delivered nor quarantined, unknown to the state file"
+	switch {
+	case inState && r.Step == state.Done:
+		what = "silently done"
+	case inState:
+		what = "silently pending"
+	case c.seenDone || atCRK:
+		// Only a done record is pruned: CRK has it, the state file
+		// forgot it.
+		what = "silently done"
+	case !c.listedGood:
+		what = "never listed by syncd"
+	}
+	st := stateOf(r, inState)
+	switch {
+	case !inState && c.seenDone:
+		st = "the state file said done, and has pruned the record since"
+	case !inState && atCRK:
+		st = "no record in the state file (pruned as done, or the file was lost)"
+	}
+	w.violate(I1, what, c.dataID, fmt.Sprintf("%s; %s; %s", what, st, crkSays))
 }
 
 func stateOf(r state.Record, ok bool) string {
