@@ -104,47 +104,71 @@ func (w *World) isFlagged(inv, dataID string) bool {
 
 // traceFor is the short history shown with a violation about dataID.
 func (w *World) traceFor(dataID string) []string {
-	var out []string
 	c := w.src.byID[strings.TrimPrefix(dataID, "sim-")]
 	from := w.t0
+	var out []string
 	if c != nil {
-		size := "declared"
-		if !c.sized {
-			size = "undeclared"
-		}
-		line := fmt.Sprintf("call: starts %s, lasts %s, ends %s, visible from %s, audio ready %s, %d bytes (%s size)",
-			ts(c.start), c.dur, ts(c.end()), ts(c.visible), ts(c.ready), c.audio.Size, size)
-		if !c.gone.IsZero() {
-			line += ", audio gone from " + ts(c.gone)
-		}
-		if !c.vanish.IsZero() {
-			line += ", deleted at the source " + ts(c.vanish)
-		}
-		if c.invalid != "" {
-			line += ", invalid: " + c.invalid
-		}
-		if c.dup {
-			line += ", listed twice"
-		}
-		if c.excluded != "" {
-			line += "; not syncd's responsibility: " + c.excluded
-		}
-		out = append(out, line)
+		out = w.describeCall(c)
 		from = c.start.Add(-time.Hour)
-		if !c.listedGood {
-			out = append(out, "no pass that ran to its end listed it; the first passes after it became visible:")
-			n := 0
-			for _, p := range w.passes {
-				if p.at.Before(c.visible) {
-					continue
-				}
-				out = append(out, fmt.Sprintf("  pass %d at %s: window %s – %s, cursor after %s", p.n, ts(p.at), ts(p.from), ts(p.to), ts(p.cursor)))
-				if n++; n == 4 {
-					break
-				}
-			}
+	}
+	out = append(out, w.history(dataID, from)...)
+	if w.store != nil && c != nil {
+		out = append(out, w.stateNow(c)...)
+	}
+	if got, ok := w.crk.Recording(business, dataID); ok {
+		out = append(out, fmt.Sprintf("CRK now: creates %d, uploads %d, audio %v (%d bytes), reextracts %d, status %q",
+			got.Creates, got.Uploads, got.HasAudio, got.AudioSize, got.Reextracts, got.ProcessingStatus))
+	} else {
+		out = append(out, "CRK now: no such dataId")
+	}
+	return out
+}
+
+// describeCall is what the source did with c, and, when no pass that ran
+// to its end listed it, the first passes after it became visible.
+func (w *World) describeCall(c *call) []string {
+	size := "declared"
+	if !c.sized {
+		size = "undeclared"
+	}
+	line := fmt.Sprintf("call: starts %s, lasts %s, ends %s, visible from %s, audio ready %s, %d bytes (%s size)",
+		ts(c.start), c.dur, ts(c.end()), ts(c.visible), ts(c.ready), c.audio.Size, size)
+	if !c.gone.IsZero() {
+		line += ", audio gone from " + ts(c.gone)
+	}
+	if !c.vanish.IsZero() {
+		line += ", deleted at the source " + ts(c.vanish)
+	}
+	if c.invalid != "" {
+		line += ", invalid: " + c.invalid
+	}
+	if c.dup {
+		line += ", listed twice"
+	}
+	if c.excluded != "" {
+		line += "; not syncd's responsibility: " + c.excluded
+	}
+	out := []string{line}
+	if c.listedGood {
+		return out
+	}
+	out = append(out, "no pass that ran to its end listed it; the first passes after it became visible:")
+	n := 0
+	for _, p := range w.passes {
+		if p.at.Before(c.visible) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("  pass %d at %s: window %s – %s, cursor after %s", p.n, ts(p.at), ts(p.from), ts(p.to), ts(p.cursor)))
+		if n++; n == 4 {
+			break
 		}
 	}
+	return out
+}
+
+// history is the recording's own trace and the world's major events since
+// from (the last 14).
+func (w *World) history(dataID string, from time.Time) []string {
 	w.mu.Lock()
 	own := slices.Clone(w.traces[dataID])
 	var evs []string
@@ -154,7 +178,7 @@ func (w *World) traceFor(dataID string) []string {
 		}
 	}
 	w.mu.Unlock()
-	out = append(out, "its history:")
+	out := []string{"its history:"}
 	for _, l := range own {
 		out = append(out, "  "+l)
 	}
@@ -168,21 +192,21 @@ func (w *World) traceFor(dataID string) []string {
 			out = append(out, "  "+l)
 		}
 	}
-	if w.store != nil && c != nil {
-		if r, ok, err := w.store.Get(context.Background(), sourceName, c.id); err == nil && ok {
-			out = append(out, "state now: "+describeRecord(r))
-			if pend, err := w.store.Pending(context.Background(), sourceName); err == nil && len(pend) > 0 && r.Step != state.Done && r.Quarantined == "" {
-				out = append(out, fmt.Sprintf("the state file's oldest pending record: %s, call at %s (%d pending)", pend[0].DataID, ts(pend[0].CallAt), len(pend)))
-			}
-		} else if err == nil {
-			out = append(out, "state now: no record")
-		}
+	return out
+}
+
+// stateNow is what the state file holds of c now.
+func (w *World) stateNow(c *call) []string {
+	r, ok, err := w.store.Get(context.Background(), sourceName, c.id)
+	switch {
+	case err != nil:
+		return nil
+	case !ok:
+		return []string{"state now: no record"}
 	}
-	if got, ok := w.crk.Recording(business, dataID); ok {
-		out = append(out, fmt.Sprintf("CRK now: creates %d, uploads %d, audio %v (%d bytes), reextracts %d, status %q",
-			got.Creates, got.Uploads, got.HasAudio, got.AudioSize, got.Reextracts, got.ProcessingStatus))
-	} else {
-		out = append(out, "CRK now: no such dataId")
+	out := []string{"state now: " + describeRecord(r)}
+	if pend, err := w.store.Pending(context.Background(), sourceName); err == nil && len(pend) > 0 && r.Step != state.Done && r.Quarantined == "" {
+		out = append(out, fmt.Sprintf("the state file's oldest pending record: %s, call at %s (%d pending)", pend[0].DataID, ts(pend[0].CallAt), len(pend)))
 	}
 	return out
 }
