@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
 	fs.BoolVar(&o.status, "status", false, "print the state file's summary and quarantine (read-only; works while the daemon runs)")
 	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending (all, or those chosen by -source, -reason, -data-id)")
-	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings (dtac, 3cx)")
+	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings (dtac, 3cx, orkweb)")
 	fs.StringVar(&o.retryReason, "reason", "", "with -retry-quarantined: only recordings whose quarantine reason contains this text")
 	fs.StringVar(&o.retryDataID, "data-id", "", "with -retry-quarantined: only the recording with this dataId")
 	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of CRK and of every kind of source on loopback, then print a summary")
@@ -107,13 +107,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return demo(ctx, stdout, stderr)
 	}
 
-	if o.status {
-		// The state file and the daemon's address are all -status needs:
-		// no token, no source.
+	if o.status || o.retryQ {
+		// The state file, its control socket and the daemon's address are
+		// all these need: no token, no source (root may run them on a
+		// host whose credentials only the service can read).
 		cfg, err := config.LoadLocal(ctx, lookup)
 		if err != nil {
-			fmt.Fprintf(stderr, "syncd: %v\n", err)
+			configError(lookup, stderr, err)
 			return exitConfig
+		}
+		if o.retryQ {
+			return retryQuarantined(ctx, cfg, state.Selection{Source: o.retrySource, Reason: o.retryReason, DataID: o.retryDataID}, stdout, stderr)
 		}
 		return status(ctx, cfg, stdout, stderr)
 	}
@@ -124,8 +128,6 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	log := newLogger(cfg, stderr)
 	switch {
-	case o.retryQ:
-		return retryQuarantined(ctx, cfg, state.Selection{Source: o.retrySource, Reason: o.retryReason, DataID: o.retryDataID}, stdout, stderr)
 	case o.testConn:
 		return testConnection(ctx, cfg, log, stdout, o.sendTestAlert)
 	case o.dryRun:

@@ -178,8 +178,10 @@ func TestOnceDryRunStatusAndRetry(t *testing.T) {
 		t.Fatalf("-status: %+v", o)
 	}
 
-	// -retry-quarantined moves it back.
-	o = runWith(ctx, f.env, "-retry-quarantined")
+	// -retry-quarantined moves it back; like -status, it needs only the
+	// state file's path (root on a host where only the service can read
+	// the credentials).
+	o = runWith(ctx, map[string]string{"SYNCD_STATE_PATH": f.env["SYNCD_STATE_PATH"]}, "-retry-quarantined")
 	if o.code != exitOK || !strings.Contains(o.stdout, "moved 1 quarantined") {
 		t.Fatalf("-retry-quarantined: %+v", o)
 	}
