@@ -20,6 +20,7 @@ import (
 	_ "time/tzdata" // Asia/Bangkok in a distroless image
 
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/sources"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
 	fs.BoolVar(&o.status, "status", false, "print the state file's summary and quarantine (read-only; works while the daemon runs)")
 	fs.BoolVar(&o.retryQ, "retry-quarantined", false, "move quarantined recordings back to pending (all, or those chosen by -source, -reason, -data-id)")
-	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings (dtac, 3cx, orkweb)")
+	fs.StringVar(&o.retrySource, "source", "", "with -retry-quarantined: only this source's recordings ("+sourceNames()+")")
 	fs.StringVar(&o.retryReason, "reason", "", "with -retry-quarantined: only recordings whose quarantine reason contains this text")
 	fs.StringVar(&o.retryDataID, "data-id", "", "with -retry-quarantined: only the recording with this dataId")
 	fs.BoolVar(&o.demo, "demo", false, "sync sample recordings from built-in fakes of CRK and of every kind of source on loopback, then print a summary")
@@ -169,4 +170,14 @@ func configError(lookup func(string) (string, bool), stderr io.Writer, err error
 		return
 	}
 	fmt.Fprintf(stderr, "syncd: %v\n", err)
+}
+
+// sourceNames lists the names of every kind of source, for the help:
+// "dtac, 3cx, orkweb".
+func sourceNames() string {
+	var names []string
+	for _, k := range sources.All() {
+		names = append(names, k.Name)
+	}
+	return strings.Join(names, ", ")
 }
