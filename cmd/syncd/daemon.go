@@ -14,6 +14,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/robfig/cron/v3"
 
+	"github.com/crkai/syncd/internal/alert"
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
@@ -34,132 +35,204 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io
 	return runDaemon(ctx, cfg, log, stderr, shutdownGrace)
 }
 
-// runDaemon is daemon with the grace period given after a signal.
+// runDaemon is daemon with the grace period given after a signal. It
+// reads as the daemon's life: open what it needs, schedule the passes,
+// wait for a signal (or a damaged state file), stop.
 func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer, grace time.Duration) int {
+	d := &daemonRun{cfg: cfg, log: log, corrupt: make(chan error, 1)}
+	defer d.release()
+	if err := d.open(ctx); err != nil {
+		return d.fail(stderr, err)
+	}
+	if err := d.schedule(ctx); err != nil {
+		return d.fail(stderr, err)
+	}
+	code := d.wait(ctx, stderr)
+	d.stop(grace)
+	return code
+}
+
+// daemonRun is one run of the daemon: what it opened, and what undoes it.
+type daemonRun struct {
+	cfg *config.Config
+	log *slog.Logger
+
+	app    *app
+	health *health
+	passes *passes
+	ep     *endpoints
+	srv    *http.Server // nil without SYNCD_LISTEN_ADDR
+	store  *state.Store
+	closed bool // stop closed the store
+	wd     *watchdog
+	wdOn   bool // systemd asked for watchdog pings
+	sy     *syncer.Syncer
+	al     *alert.Alerter
+	runner *passRunner
+	sched  *cron.Cron
+	// corrupt carries the error of a pass that found the state file
+	// damaged: the store refuses everything from then on, and the operator
+	// must move the file aside (the error says so).
+	corrupt chan error
+	// undo are run by release, last first.
+	undo []func()
+}
+
+// exitError is a step's failure and the exit code it means.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func (d *daemonRun) fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "syncd: %v\n", err)
+	if e := (*exitError)(nil); errors.As(err, &e) {
+		return e.code
+	}
+	return exitFailed
+}
+
+// open builds the app, starts the listener, opens the state file and its
+// control socket, and builds the syncer and the alerter.
+func (d *daemonRun) open(ctx context.Context) error {
 	reg := newRegistry()
-	a, err := newApp(cfg, log, reg)
+	a, err := newApp(d.cfg, d.log, reg)
 	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitConfig
+		return &exitError{exitConfig, err}
 	}
-	h := newHealth(cfg.UnhealthyAfter)
-	ps := newPasses(time.Now)
-	ep := &endpoints{cfg: cfg, log: log, reg: reg, health: h, passes: ps, now: time.Now}
-	var srv *http.Server
-	if cfg.ListenAddr != "" {
-		if srv, err = listen(cfg, newMux(ep), log); err != nil {
-			fmt.Fprintf(stderr, "syncd: SYNCD_LISTEN_ADDR: %v\n", err)
-			return exitFailed
+	d.app = a
+	d.health = newHealth(d.cfg.UnhealthyAfter)
+	d.passes = newPasses(time.Now)
+	d.ep = &endpoints{cfg: d.cfg, log: d.log, reg: reg, health: d.health, passes: d.passes, now: time.Now}
+	if d.cfg.ListenAddr != "" {
+		if d.srv, err = listen(d.cfg, newMux(d.ep), d.log); err != nil {
+			return &exitError{exitFailed, fmt.Errorf("SYNCD_LISTEN_ADDR: %w", err)}
 		}
 	}
-	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: 5 * time.Second})
+	store, err := state.Open(ctx, d.cfg.StatePath, state.Options{Timeout: 5 * time.Second})
 	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitFailed
+		return &exitError{exitFailed, err}
 	}
-	storeOpen := true
-	defer func() {
-		if storeOpen {
-			store.Close()
+	d.store = store
+	d.undo = append(d.undo, func() {
+		if !d.closed {
+			d.store.Close()
 		}
-	}()
+	})
 	// -retry-quarantined while the daemon holds the file (control.go).
-	defer serveControl(ctx, store, cfg.StatePath, log)()
-	h.setReady()
+	d.undo = append(d.undo, serveControl(ctx, store, d.cfg.StatePath, d.log))
+	d.health.setReady()
 	wdInterval, err := sd.SdWatchdogEnabled(false)
 	if err != nil {
-		log.Warn("reading systemd's watchdog settings failed", "err", err)
+		d.log.Warn("reading systemd's watchdog settings failed", "err", err)
 	}
 	// Without a systemd watchdog the pings are off; progress is still kept.
-	wd := newWatchdog(cmp.Or(wdInterval, time.Minute), time.Now)
-	ep.store.Store(store)
-	sy := a.syncer(store, reg, func(p syncer.Progress) { wd.progress(); ps.report(p) })
-	al, err := a.alerter(store, reg)
-	if err != nil {
-		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		return exitConfig
+	d.wd, d.wdOn = newWatchdog(cmp.Or(wdInterval, time.Minute), time.Now), wdInterval > 0
+	d.ep.store.Store(store)
+	d.sy = a.syncer(store, reg, func(p syncer.Progress) { d.wd.progress(); d.passes.report(p) })
+	if d.al, err = a.alerter(store, reg); err != nil {
+		return &exitError{exitConfig, err}
 	}
+	return nil
+}
 
-	// A pass that finds the state file damaged stops the daemon: the store
-	// refuses everything from then on, and the operator must move the file
-	// aside (the error says so).
-	corrupt := make(chan error, 1)
-	// Passes, the one at start and cron's, run through runner, which
-	// stops them on SIGTERM: it lets uploads in flight finish for the
-	// grace period, then cancels them.
-	runner := newPassRunner(ctx, log, func(hard context.Context, draining <-chan struct{}) {
-		wd.passStarted()
-		defer wd.passEnded()
-		results := passAll(hard, sy, a.sources, draining, log)
-		for _, r := range results {
-			if errors.Is(r.Err, state.ErrCorrupt) {
-				select {
-				case corrupt <- r.Err:
-				default:
-				}
+// pass is one pass of every source, as the runner runs it.
+func (d *daemonRun) pass(hard context.Context, draining <-chan struct{}) {
+	d.wd.passStarted()
+	defer d.wd.passEnded()
+	results := passAll(hard, d.sy, d.app.sources, draining, d.log)
+	for _, r := range results {
+		if errors.Is(r.Err, state.ErrCorrupt) {
+			select {
+			case d.corrupt <- r.Err:
+			default:
 			}
 		}
-		h.record(afterPasses(hard, store, al, results, log))
-		// Idle until the next tick: hand the pass's garbage back to the OS
-		// rather than sit on it (a pass allocates in proportion to its
-		// listing; the daemon idles most of the time).
-		debug.FreeOSMemory()
-	})
-	defer runner.cancel()
-	cl := cronLogger{log}
-	job := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(runner.Run))
-	sched := cron.New(cron.WithLocation(cfg.Location), cron.WithParser(config.CronParser()), cron.WithLogger(cl))
-	if _, err := sched.AddJob(cfg.Schedule, job); err != nil {
-		fmt.Fprintf(stderr, "syncd: SYNCD_SCHEDULE: %v\n", err)
-		return exitConfig
 	}
-	sched.Start()
-	ep.sched.Store(sched)
-	h.setRunning(true)
-	log.Info("syncd started", "version", version, "sources", cfg.Sources(), "schedule", cfg.Schedule, "state", cfg.StatePath)
-	notify(log, sd.SdNotifyReady)
-	if wdInterval > 0 {
+	d.health.record(afterPasses(hard, d.store, d.al, results, d.log))
+	// Idle until the next tick: hand the pass's garbage back to the OS
+	// rather than sit on it (a pass allocates in proportion to its
+	// listing; the daemon idles most of the time).
+	debug.FreeOSMemory()
+}
+
+// schedule starts the passes: one now, then one on every tick of
+// SYNCD_SCHEDULE, all through the runner, which stops them on SIGTERM (it
+// lets uploads in flight finish for the grace period, then cancels them).
+// It also starts the watchdog's pings and the progress lines.
+func (d *daemonRun) schedule(ctx context.Context) error {
+	d.runner = newPassRunner(ctx, d.log, d.pass)
+	d.undo = append(d.undo, d.runner.cancel)
+	cl := cronLogger{d.log}
+	job := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(d.runner.Run))
+	d.sched = cron.New(cron.WithLocation(d.cfg.Location), cron.WithParser(config.CronParser()), cron.WithLogger(cl))
+	if _, err := d.sched.AddJob(d.cfg.Schedule, job); err != nil {
+		return &exitError{exitConfig, fmt.Errorf("SYNCD_SCHEDULE: %w", err)}
+	}
+	d.sched.Start()
+	d.ep.sched.Store(d.sched)
+	d.health.setRunning(true)
+	d.log.Info("syncd started", "version", version, "sources", d.cfg.Sources(), "schedule", d.cfg.Schedule, "state", d.cfg.StatePath)
+	notify(d.log, sd.SdNotifyReady)
+	if d.wdOn {
 		wctx, stopWD := context.WithCancel(ctx)
-		defer stopWD()
-		go wd.run(wctx, log, cronAlive(sched))
+		d.undo = append(d.undo, stopWD)
+		go d.wd.run(wctx, d.log, cronAlive(d.sched))
 	}
 	// Progress lines and systemd's STATUS= go on while passes drain.
 	pctx, stopProgress := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopProgress()
-	go ps.run(pctx, progressEvery, log, ep.next)
+	d.undo = append(d.undo, stopProgress)
+	go d.passes.run(pctx, progressEvery, d.log, d.ep.next)
 	go job.Run()
+	return nil
+}
 
-	code := exitOK
+// wait waits for the signal, or for a pass to find the state file
+// damaged, and returns the exit code that means.
+func (d *daemonRun) wait(ctx context.Context, stderr io.Writer) int {
 	select {
 	case <-ctx.Done():
-	case err := <-corrupt:
-		log.Error("stopping: the state file is damaged", "err", err)
+		return exitOK
+	case err := <-d.corrupt:
+		d.log.Error("stopping: the state file is damaged", "err", err)
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
-		code = exitFailed
+		return exitFailed
 	}
-	// From the signal on, the grace period runs, whoever started the pass
-	// in flight. cron's Stop is not waited for: it would wait for the pass
-	// it started, however long that takes.
-	h.setRunning(false)
-	notify(log, sd.SdNotifyStopping)
-	log.Info("stopping: letting passes in flight finish", "grace", grace)
-	sched.Stop()
-	stopped := runner.Stop(grace, stopWait)
-	if srv != nil {
+}
+
+// stop stops the daemon within grace plus a few stopWaits. From the signal
+// on, the grace period runs, whoever started the pass in flight. cron's
+// Stop is not waited for: it would wait for the pass it started, however
+// long that takes.
+func (d *daemonRun) stop(grace time.Duration) {
+	d.health.setRunning(false)
+	notify(d.log, sd.SdNotifyStopping)
+	d.log.Info("stopping: letting passes in flight finish", "grace", grace)
+	d.sched.Stop()
+	stopped := d.runner.Stop(grace, stopWait)
+	if d.srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), stopWait)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		_ = d.srv.Shutdown(sctx)
 	}
-	storeOpen = false
+	d.closed = true
 	if stopped {
-		if err := store.Close(); err != nil {
-			log.Warn("closing the state file failed", "err", err)
+		if err := d.store.Close(); err != nil {
+			d.log.Warn("closing the state file failed", "err", err)
 		}
 	} else {
-		closeWithin(store, stopWait, log)
+		closeWithin(d.store, stopWait, d.log)
 	}
-	log.Info("syncd stopped")
-	return code
+	d.log.Info("syncd stopped")
+}
+
+// release undoes what open and schedule did, last first.
+func (d *daemonRun) release() {
+	for i := len(d.undo) - 1; i >= 0; i-- {
+		d.undo[i]()
+	}
 }
 
 // closeWithin closes the state file, but waits at most d for it: a pass
