@@ -47,11 +47,8 @@ type options struct {
 	retrySource, retryReason, retryDataID string
 }
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("syncd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
+// define defines the flags on fs.
+func (o *options) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.once, "once", false, "run one pass of every source, then exit (1 if anything failed)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "like -once, but send nothing to CRK and write no state: print what a pass would send (after asking CRK, read-only, what it already holds)")
 	fs.BoolVar(&o.testConn, "test-connection", false, "check every source's log-in, listing and audio, and the CRK token; write nothing")
@@ -65,6 +62,31 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running daemon's /healthz (for Docker HEALTHCHECK)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.sendTestAlert, "send-test-alert", false, "with -test-connection: also send one test message through the CRK notification gateway")
+}
+
+// check refuses flags that do not go together.
+func (o *options) check() error {
+	if o.serve && !o.demo {
+		return errors.New("-serve goes with -demo")
+	}
+	if o.sendTestAlert && !o.testConn {
+		return errors.New("-send-test-alert goes with -test-connection")
+	}
+	if (o.retrySource != "" || o.retryReason != "" || o.retryDataID != "") && !o.retryQ {
+		return errors.New("-source, -reason and -data-id go with -retry-quarantined")
+	}
+	if n := countTrue(o.once, o.dryRun, o.testConn, o.status, o.retryQ, o.demo, o.healthcheck, o.version); n > 1 {
+		return errors.New("give at most one of -once, -dry-run, -test-connection, -status, -retry-quarantined, -demo, -healthcheck, -version")
+	}
+	return nil
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("syncd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	o.define(fs)
 	fs.Usage = shortUsage(stderr)
 	if wantsHelp(args) {
 		printHelp(stdout, fs)
@@ -80,20 +102,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		fmt.Fprintf(stderr, "syncd: unexpected argument %q (syncd is configured through the environment; see -h)\n", fs.Arg(0))
 		return exitConfig
 	}
-	if o.serve && !o.demo {
-		fmt.Fprintln(stderr, "syncd: -serve goes with -demo")
-		return exitConfig
-	}
-	if o.sendTestAlert && !o.testConn {
-		fmt.Fprintln(stderr, "syncd: -send-test-alert goes with -test-connection")
-		return exitConfig
-	}
-	if (o.retrySource != "" || o.retryReason != "" || o.retryDataID != "") && !o.retryQ {
-		fmt.Fprintln(stderr, "syncd: -source, -reason and -data-id go with -retry-quarantined")
-		return exitConfig
-	}
-	if n := countTrue(o.once, o.dryRun, o.testConn, o.status, o.retryQ, o.demo, o.healthcheck, o.version); n > 1 {
-		fmt.Fprintln(stderr, "syncd: give at most one of -once, -dry-run, -test-connection, -status, -retry-quarantined, -demo, -healthcheck, -version")
+	if err := o.check(); err != nil {
+		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitConfig
 	}
 	switch {
