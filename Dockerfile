@@ -7,7 +7,7 @@
 # readers and for Renovate/Dependabot). The Go builder by exact tag only: no
 # registry digest for it could be confirmed, and it only compiles, since the
 # binary it produces is static and carries its own zone data. Bump both
-# deliberately. README.md (Installing) says the same.
+# deliberately. docs/docker.md says the same.
 
 FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
 ARG TARGETOS

@@ -66,7 +66,7 @@ Examples:
   # adding calls; its page on http://127.0.0.1:9464/ (SYNCD_LISTEN_ADDR).
   syncd -demo -serve
 
-More: README.md (guarantees, troubleshooting, metrics).
+More: README.md, and docs/ (guarantees, troubleshooting, monitoring).
 `)
 }
 

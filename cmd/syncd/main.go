@@ -2,7 +2,7 @@
 // 3CX) and hands them to the CRK Call Recording AI API. It runs as a daemon
 // on a cron schedule, or once (-once, -dry-run), and has one-shot commands
 // for operators (-test-connection, -status, -retry-quarantined, -demo,
-// -healthcheck, -version). See README.md and DESIGN.md.
+// -healthcheck, -version). See README.md and docs/.
 package main
 
 import (
@@ -24,7 +24,7 @@ import (
 	"github.com/crkai/syncd/internal/state"
 )
 
-// Exit codes of DESIGN.md.
+// Exit codes, as README.md documents them.
 const (
 	exitOK     = 0
 	exitFailed = 1
