@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
-	"github.com/crkai/syncd/connectors/internal/remote"
+	"github.com/crkai/syncd/internal/deps"
 )
 
 // lister is the paging state of one List: the window asked for, the
@@ -115,7 +115,7 @@ func (l *lister) fetch(ctx context.Context) (pageInfo, error) {
 		return info, err
 	}
 	l.c.log.DebugContext(ctx, "a listing page failed; asking for it again", "page", l.page, "err", err)
-	if err := remote.Sleep(ctx, l.c.pageRetryWait); err != nil {
+	if err := deps.Sleep(ctx, l.c.pageRetryWait); err != nil {
 		return pageInfo{}, fmt.Errorf("dtac: list recordings at %s, page %d: waiting to ask again: %w", l.c.host, l.page, err)
 	}
 	l.fresh, l.prev, l.pageFirst = 0, time.Time{}, time.Time{}

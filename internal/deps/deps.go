@@ -5,6 +5,7 @@
 package deps
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -66,4 +67,21 @@ func Register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	panic(err)
+}
+
+// Sleep waits for d or for the end of ctx, whichever comes first: every
+// wait between two tries (backoffs, a page's retry) is one of these, so
+// that stopping syncd never waits for one to run out.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -2,6 +2,7 @@ package deps_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -80,4 +81,25 @@ func TestRegisterPanicsOnAConflict(t *testing.T) {
 		}
 	}()
 	deps.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "syncd_test_total", Help: "Another help."}))
+}
+
+// Sleep ends with its context, whichever of the two comes first, and a
+// wait of zero or less only reports the context.
+func TestSleep(t *testing.T) {
+	if err := deps.Sleep(t.Context(), time.Millisecond); err != nil {
+		t.Errorf("Sleep(1ms) = %v, want nil", err)
+	}
+	if err := deps.Sleep(t.Context(), 0); err != nil {
+		t.Errorf("Sleep(0) = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := deps.Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(0) on an ended context = %v, want context.Canceled", err)
+	}
+	// An hour's wait on an ended context returns at once: the test would
+	// time out otherwise.
+	if err := deps.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(1h) on an ended context = %v, want context.Canceled", err)
+	}
 }

@@ -166,7 +166,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			return reqErr
 		}
 		c.log.Debug("crk request failed, retrying", "endpoint", cl.endpoint, "attempt", attempt, "wait", wait, "err", reqErr)
-		if err := sleep(ctx, wait); err != nil {
+		if err := deps.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%w (gave up waiting to retry: %w)", reqErr, err)
 		}
 	}
@@ -254,20 +254,6 @@ func jitter(base, maxWait time.Duration, attempt int) time.Duration {
 		d = maxWait
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // readAPIError turns a non-2xx answer into an *APIError, whatever its body.

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
-	"time"
 
 	"github.com/crkai/syncd/connectors"
 	"github.com/crkai/syncd/internal/audioformat"
+	"github.com/crkai/syncd/internal/deps"
 	"github.com/crkai/syncd/internal/sink"
 	"github.com/crkai/syncd/internal/state"
 )
@@ -100,7 +100,7 @@ func (s *Syncer) tries(ctx context.Context, c connectors.Connector, rec connecto
 			return n, err
 		}
 		s.fail(c.Name(), rec, reason(err), err)
-		if werr := sleep(ctx, s.cfg.RetryBase<<(try-1)); werr != nil {
+		if werr := deps.Sleep(ctx, s.cfg.RetryBase<<(try-1)); werr != nil {
 			return n, err
 		}
 	}
@@ -434,15 +434,4 @@ func (c *countingReader) failure() error {
 		return *e
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

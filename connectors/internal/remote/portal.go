@@ -191,18 +191,3 @@ func ContentType(resp *http.Response) string {
 	}
 	return Excerpt([]byte(ct))
 }
-
-// Sleep waits for d or the end of ctx.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

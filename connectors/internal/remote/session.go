@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/connectors"
+	"github.com/crkai/syncd/internal/deps"
 )
 
 // RefusalHold is how long a refused log-in (an error wrapping
@@ -210,7 +211,7 @@ func (s *Session[T]) Do(ctx context.Context, p *Portal, what string, send func(c
 		if relogins > 0 && s.cfg.Wait != nil {
 			wait := s.cfg.Wait(relogins)
 			p.Log.DebugContext(ctx, "a fresh token was refused too; logging in again after a wait", "answer", refused, "wait", wait)
-			if err := Sleep(ctx, wait); err != nil {
+			if err := deps.Sleep(ctx, wait); err != nil {
 				return nil, fmt.Errorf("%s: waiting to log in again: %w", what, err)
 			}
 		} else {
