@@ -174,7 +174,7 @@ func (d *daemonRun) schedule(ctx context.Context) error {
 	d.sched.Start()
 	d.ep.sched.Store(d.sched)
 	d.health.setRunning(true)
-	d.log.Info("syncd started", "version", version, "sources", d.cfg.Sources(), "schedule", d.cfg.Schedule, "state", d.cfg.StatePath)
+	d.log.Info("syncd started", "version", buildVersion(), "sources", d.cfg.Sources(), "schedule", d.cfg.Schedule, "state", d.cfg.StatePath)
 	notify(d.log, sd.SdNotifyReady)
 	if d.wdOn {
 		wctx, stopWD := context.WithCancel(ctx)

@@ -57,7 +57,10 @@ func (h *health) record(streaks []alert.Streak) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, s := range streaks {
-		h.sources[s.Source] = &sourceHealth{ConsecutiveFailures: s.Failures, LastError: s.LastError, LastSuccess: s.LastSuccess}
+		// Phone numbers in errors (a log-in named by the account's
+		// number) are masked, as on the page: the listener may face a
+		// network.
+		h.sources[s.Source] = &sourceHealth{ConsecutiveFailures: s.Failures, LastError: maskPhones(s.LastError), LastSuccess: s.LastSuccess}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crkai/syncd/internal/alert"
+	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -92,5 +94,19 @@ func TestHealthzFailsAfterRepeatedSourceFailures(t *testing.T) {
 	code, reason, srcs = healthz()
 	if code != 200 || reason != "" || srcs["dtac"].ConsecutiveFailures != 0 || srcs["dtac"].LastSuccess == "" || strings.Contains(srcs["dtac"].LastError, "refused") {
 		t.Fatalf("a success did not heal /healthz: %d %q %+v", code, reason, srcs)
+	}
+}
+
+// /healthz masks phone numbers in a source's error, as the page and
+// /status do: the listener may face a network.
+func TestHealthzMasksPhoneNumbers(t *testing.T) {
+	h := newHealth(1)
+	h.setRunning(true)
+	h.record([]alert.Streak{{Source: "dtac", Failures: 1, LastError: "dtac: log in as +66812345678: refused"}})
+	rec := httptest.NewRecorder()
+	h.serveHealthz(rec, httptest.NewRequest("GET", "/healthz", nil))
+	body := rec.Body.String()
+	if strings.Contains(body, "+66812345678") || !strings.Contains(body, phone.Mask("+66812345678")) {
+		t.Fatalf("/healthz = %s", body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/crkai/syncd/internal/config"
+	"github.com/crkai/syncd/internal/sources"
 )
 
 // wantsHelp reports whether args ask for help (-h, -help, --help).
@@ -22,8 +23,8 @@ func wantsHelp(args []string) bool {
 
 // printHelp is `syncd -h`: the whole manual in brief, on stdout.
 func printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, `syncd pulls call recordings out of phone systems (DTAC One Call, 3CX V20)
-and hands each to the CRK Call Recording AI API: metadata, the audio, and one
+	fmt.Fprint(w, "syncd pulls call recordings out of phone systems ("+sourceTitles()+")\n")
+	fmt.Fprint(w, `and hands each to the CRK Call Recording AI API: metadata, the audio, and one
 request for AI processing. It is configured through the environment.
 
 Usage:
@@ -75,4 +76,14 @@ func shortUsage(w io.Writer) func() {
 	return func() {
 		fmt.Fprintln(w, strings.TrimSpace("run syncd -h for every flag and environment variable"))
 	}
+}
+
+// sourceTitles names every kind of source as people know it:
+// "DTAC One Call, 3CX V20, Oreka (OrkWeb)".
+func sourceTitles() string {
+	var titles []string
+	for _, k := range sources.All() {
+		titles = append(titles, k.Title)
+	}
+	return strings.Join(titles, ", ")
 }

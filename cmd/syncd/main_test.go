@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -427,5 +429,27 @@ func TestTestConnectionAlerting(t *testing.T) {
 	}
 	if o := runWith(t.Context(), f.env, "-send-test-alert"); o.code != exitConfig {
 		t.Fatalf("-send-test-alert alone: %+v", o)
+	}
+}
+
+// -retry-quarantined where there is no state file says so, instead of
+// creating an empty one and reporting "moved 0" (a wrong SYNCD_STATE_PATH
+// would look like nothing to retry); a mistyped -source is refused too.
+func TestRetryQuarantinedNeedsTheDaemonsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "syncd.db")
+	o := runWith(t.Context(), map[string]string{"SYNCD_STATE_PATH": path}, "-retry-quarantined")
+	if o.code != exitFailed || !strings.Contains(o.stderr, "there is no state file at "+path) {
+		t.Fatalf("-retry-quarantined without a state file: %+v", o)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the command created %s: %v", path, err)
+	}
+	f := newFakes(t, 1)
+	if o := runWith(t.Context(), f.env, "-once"); o.code != exitOK {
+		t.Fatalf("-once: %+v", o)
+	}
+	o = runWith(t.Context(), f.env, "-retry-quarantined", "-source", "threecx")
+	if o.code != exitFailed || !strings.Contains(o.stderr, `no source "threecx" in the state file: the state file holds dtac`) {
+		t.Fatalf("-retry-quarantined -source threecx: %+v", o)
 	}
 }

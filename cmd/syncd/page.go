@@ -110,7 +110,7 @@ func (e *endpoints) pageData(states []sourceState) pageData {
 		}
 		return t.In(loc).Format("2006-01-02 15:04:05 MST")
 	}
-	d := pageData{Version: version, Now: clock(now), Schedule: e.cfg.Schedule, Refresh: pageRefresh, Next: "not scheduled yet"}
+	d := pageData{Version: buildVersion(), Now: clock(now), Schedule: e.cfg.Schedule, Refresh: pageRefresh, Next: "not scheduled yet"}
 	if n := e.next(); !n.IsZero() {
 		d.Next = clock(n) + " (in " + readable(n.Sub(now)).Round(time.Second).String() + ")"
 	}

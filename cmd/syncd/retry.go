@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"github.com/crkai/syncd/internal/config"
 	"github.com/crkai/syncd/internal/state"
@@ -23,6 +25,13 @@ func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selecti
 		return exitOK
 	case !errors.As(err, &none):
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitFailed
+	}
+	if _, err := os.Stat(cfg.StatePath); errors.Is(err, fs.ErrNotExist) {
+		// Opening would create an empty file, and "moved 0" would look
+		// like nothing to retry: most likely SYNCD_STATE_PATH is not the
+		// daemon's.
+		fmt.Fprintf(stderr, "syncd: there is no state file at %s: set SYNCD_STATE_PATH to the daemon's (under systemd /var/lib/syncd/syncd.db; see docs/operator-commands.md)\n", cfg.StatePath)
 		return exitFailed
 	}
 	store, err := state.Open(ctx, cfg.StatePath, state.Options{Timeout: lockWait})

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -28,6 +29,13 @@ func TestRetryQuarantinedSelection(t *testing.T) {
 		if err != nil || n != tc.want {
 			t.Errorf("RetryQuarantined(%+v) = %d, %v; want %d", tc.sel, n, err, tc.want)
 		}
+	}
+	// A source the file never held is a mistyped -source, not "nothing to
+	// retry".
+	var unknown *UnknownSourceError
+	if n, err := s.RetryQuarantined(ctx, Selection{Source: "threecx"}); !errors.As(err, &unknown) || n != 0 ||
+		err.Error() != `retry quarantined records: no source "threecx" in the state file: the state file holds 3cx, dtac` {
+		t.Errorf("RetryQuarantined of an unknown source = %d, %v", n, err)
 	}
 	b, _, _ := s.Get(ctx, "dtac", "b")
 	if !b.Retried || b.Step != ReextractSent || b.Quarantined != "" {

@@ -235,6 +235,9 @@ func (s *Store) RetryQuarantined(ctx context.Context, sel Selection) (int, error
 	total := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		total = 0
+		if err := knownSource(tx, sel.Source); err != nil {
+			return err
+		}
 		return s.eachSource(tx, sel.Source, func(name string, b *bolt.Bucket) error {
 			recs, err := s.sub(b, name, []byte(bucketRecs))
 			if err != nil {
@@ -430,4 +433,32 @@ func (s *Store) raiseHorizon(b *bolt.Bucket, source string, t time.Time) error {
 		return fmt.Errorf("encode horizon %v: %w", t, err)
 	}
 	return b.Put([]byte(keyHorizon), v)
+}
+
+// knownSource refuses a selection of a source the file has never held: a
+// mistyped -source would otherwise move nothing and look like success.
+func knownSource(tx *bolt.Tx, source string) error {
+	if source == "" {
+		return nil
+	}
+	sources := tx.Bucket([]byte(bucketSources))
+	if sources != nil && sources.Bucket([]byte(source)) != nil {
+		return nil
+	}
+	var names []string
+	if sources != nil {
+		_ = sources.ForEachBucket(func(k []byte) error { names = append(names, string(k)); return nil })
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("%w: the state file holds no source yet", &UnknownSourceError{Source: source})
+	}
+	return fmt.Errorf("%w: the state file holds %s", &UnknownSourceError{Source: source}, strings.Join(names, ", "))
+}
+
+// UnknownSourceError is a selection naming a source the state file does
+// not hold.
+type UnknownSourceError struct{ Source string }
+
+func (e *UnknownSourceError) Error() string {
+	return fmt.Sprintf("no source %q in the state file", e.Source)
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -350,7 +351,9 @@ func TestRetryQuarantined(t *testing.T) {
 		}
 		assertListsMatchCounts(t, s, src)
 	}
-	if n, err := s.RetryQuarantined(ctx, Selection{Source: "nobody"}); n != 0 || err != nil {
+	// A source the file never held is refused, not "moved 0".
+	var unknown *UnknownSourceError
+	if n, err := s.RetryQuarantined(ctx, Selection{Source: "nobody"}); n != 0 || !errors.As(err, &unknown) || unknown.Source != "nobody" {
 		t.Errorf("RetryQuarantined(unknown) = %d, %v", n, err)
 	}
 }
