@@ -3,7 +3,7 @@
 # and the .rpm (%post: 1 on install, 2 or more on upgrade).
 #
 # It does not enable or start syncd: it needs its token and a source in
-# /etc/syncd/syncd.env first (see /usr/share/doc/syncd/install.md). On an
+# /etc/syncd/syncd.env first (see /usr/share/doc/syncd/docs/install.md). On an
 # upgrade it restarts the units that were running, so that they run the new
 # binary.
 set -e
