@@ -18,6 +18,7 @@ import (
 	"github.com/crkai/syncd/internal/fake/fakecrk"
 	"github.com/crkai/syncd/internal/fake/fakedtac"
 	"github.com/crkai/syncd/internal/fake/fakelog"
+	"github.com/crkai/syncd/internal/state"
 )
 
 // Stopping: SIGTERM lets the pass in flight drain for the grace period,
@@ -235,5 +236,38 @@ func TestDamagedStateFileStopsTheDaemon(t *testing.T) {
 	if want := "state file " + cfg.StatePath + " is corrupt ("; !strings.Contains(stderr.String(), want) ||
 		!strings.Contains(stderr.String(), "move it aside") {
 		t.Fatalf("stderr %q, want it to say %q… move it aside", stderr.String(), want)
+	}
+}
+
+// A pass drained by a stop before it started its recordings says so, with
+// how many are left, instead of "pass done" over counts that do not add
+// up.
+func TestDrainedPassSaysWhatIsLeft(t *testing.T) {
+	f := newFakes(t, 3)
+	ctx := t.Context()
+	cfg, err := config.Load(ctx, func(k string) (string, bool) { v, ok := f.env[k]; return v, ok }, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs fakelog.Buffer
+	log := newLogger(cfg, &logs)
+	a, err := newApp(cfg, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(ctx, cfg.StatePath, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	draining := make(chan struct{})
+	close(draining)
+	results := passAll(ctx, a.syncer(store, nil, nil), a.sources, draining, log)
+	if len(results) != 1 || results[0].Err != nil || results[0].New != 3 || results[0].Synced != 0 {
+		t.Fatalf("a drained pass: %+v", results)
+	}
+	if got := logs.String(); !strings.Contains(got, "pass stopped early: syncd is stopping") || !strings.Contains(got, "left=3") ||
+		strings.Contains(got, "pass done") {
+		t.Fatalf("the log of a drained pass:\n%s", got)
 	}
 }
