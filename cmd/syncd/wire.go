@@ -175,12 +175,9 @@ func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connec
 			results[i] = r
 			attrs := []any{"source", r.Source, "listed", r.Listed, "new", r.New, "synced", r.Synced,
 				"failed", r.Failed, "quarantined", r.Quarantined, "took", r.Took.Round(time.Millisecond)}
-			left := r.New - r.Synced - r.Failed - r.Quarantined
 			switch {
-			case err == nil && left > 0 && closed(draining):
-				// Drained: the recordings not started wait for the next
-				// pass, which finds them as they are.
-				log.Info("pass stopped early: syncd is stopping; the recordings not started are left for the next pass", append(attrs, "left", left)...)
+			case err == nil && r.Left > 0:
+				log.Info("pass stopped early: syncd is stopping; the recordings not started are left for the next pass", append(attrs, "left", r.Left)...)
 			case err == nil:
 				log.Info("pass done", attrs...)
 			case ctx.Err() != nil && errors.Is(err, context.Canceled):
@@ -193,16 +190,6 @@ func passAll(ctx context.Context, sy *syncer.Syncer, sources []connectors.Connec
 	}
 	wg.Wait()
 	return results
-}
-
-// closed reports whether ch is closed (nil never is).
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // newRegistry is the daemon's own registry: build info, Go and process

@@ -380,6 +380,9 @@ type Result struct {
 	// unavailable); nil when the pass ran. Single recordings' failures are
 	// counted in Failed, not here.
 	Err error
+	// Left are the recordings a stop (draining) kept the pass from
+	// starting: the next pass finds them as they are.
+	Left int
 }
 
 // Run runs one pass of c. It returns an error when the source or CRK failed
@@ -604,15 +607,21 @@ func (s *Syncer) work(ctx context.Context, c connectors.Connector, p *Plan, drai
 	finished := map[string]bool{}
 	downRun := 0 // recordings in a row that failed because CRK is down
 	broke := false
+	started := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.Concurrency)
 	for _, r := range p.Todo {
 		mu.Lock()
 		stop := broke
 		mu.Unlock()
-		if stop || stopped(draining) || gctx.Err() != nil {
+		if stopped(draining) {
+			res.Left = len(p.Todo) - started
 			break
 		}
+		if stop || gctx.Err() != nil {
+			break
+		}
+		started++
 		known, ok := p.known[r.ID]
 		g.Go(func() error {
 			it, fin, err := s.recording(gctx, c, r, known, ok)
