@@ -70,7 +70,7 @@ func TestRetryWhileTheDaemonRuns(t *testing.T) {
 	waitFor(t, "the daemon's pass creating a recording", func() bool { return f.crk.Count(fakecrk.EndpointCreate) > created })
 
 	o := runWith(ctx, env, "-retry-quarantined", "-data-id", "dtac-2000")
-	if o.code != exitOK || !strings.Contains(o.stdout, "moved 1 quarantined recordings back to pending, through the running daemon") {
+	if o.code != exitOK || !strings.Contains(o.stdout, "moved 1 quarantined recording back to pending, through the running daemon") {
 		t.Fatalf("-retry-quarantined while the daemon runs: %+v\n%s", o, logs.String())
 	}
 	if o := runWith(ctx, env, "-retry-quarantined"); o.code != exitOK || !strings.Contains(o.stdout, "moved 0 ") {

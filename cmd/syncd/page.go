@@ -159,7 +159,7 @@ func (e *endpoints) pageData(states []sourceState) pageData {
 			ps.Detail = fmt.Sprintf("log-in refused %d times in a row; next try after %s (a changed configuration is tried at once). Last refusal: %s",
 				st.Backoff.Refusals, clock(st.Backoff.Until), st.Backoff.LastError)
 		case h.ConsecutiveFailures > 0:
-			ps.State, ps.Class = fmt.Sprintf("failing (%d passes in a row)", h.ConsecutiveFailures), "bad"
+			ps.State, ps.Class = fmt.Sprintf("failing (%s)", passesInARow(h.ConsecutiveFailures)), "bad"
 			ps.Detail = maskPhones(oneLine(h.LastError))
 		case seen && v.running():
 			ps.State, ps.Class = "running", "run"
@@ -202,4 +202,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// passesInARow is "1 failed pass", "3 passes in a row".
+func passesInARow(n int) string {
+	if n == 1 {
+		return "1 failed pass"
+	}
+	return fmt.Sprintf("%d passes in a row", n)
 }

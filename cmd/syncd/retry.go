@@ -21,7 +21,7 @@ func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selecti
 	var none *errNoDaemon
 	switch {
 	case err == nil:
-		fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending, through the running daemon; its next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", n)
+		fmt.Fprintf(stdout, "moved %s back to pending, through the running daemon; its next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", quarantinedRecordings(n))
 		return exitOK
 	case !errors.As(err, &none):
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
@@ -51,6 +51,15 @@ func retryQuarantined(ctx context.Context, cfg *config.Config, sel state.Selecti
 		fmt.Fprintf(stderr, "syncd: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "moved %d quarantined recordings back to pending; the next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", n)
+	fmt.Fprintf(stdout, "moved %s back to pending; the next pass asks CRK what became of any whose processing may have been asked for, then sends what is missing\n", quarantinedRecordings(n))
 	return exitOK
+}
+
+// quarantinedRecordings is "1 quarantined recording", "2 quarantined
+// recordings".
+func quarantinedRecordings(n int) string {
+	if n == 1 {
+		return "1 quarantined recording"
+	}
+	return fmt.Sprintf("%d quarantined recordings", n)
 }
