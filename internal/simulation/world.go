@@ -655,7 +655,12 @@ func (w *World) operatorRetry() error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.store.RetryQuarantined(ctx, state.Selection{Source: sourceName}); err != nil {
+	// Before the source's first pass (or after the file was lost) the file
+	// holds no source: the command says so and moves nothing.
+	var unknown *state.UnknownSourceError
+	if _, err := w.store.RetryQuarantined(ctx, state.Selection{Source: sourceName}); errors.As(err, &unknown) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	after, err := w.store.Quarantined(ctx, sourceName)
