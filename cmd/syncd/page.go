@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/crkai/syncd/internal/state"
 )
 
 //go:embed page.html
@@ -176,7 +178,7 @@ func (e *endpoints) pageData(states []sourceState) pageData {
 				ps.More = len(st.Quarantined) - i
 				break
 			}
-			ps.Quarantine = append(ps.Quarantine, pageRecord{DataID: r.DataID, CallAt: clock(r.CallAt), Step: r.Step.String(), Reason: r.Quarantined})
+			ps.Quarantine = append(ps.Quarantine, pageRecord{DataID: r.DataID, CallAt: clock(r.CallAt), Step: stepReached(r.Step), Reason: r.Quarantined})
 		}
 		d.Sources = append(d.Sources, ps)
 	}
@@ -210,4 +212,14 @@ func passesInARow(n int) string {
 		return "1 failed pass"
 	}
 	return fmt.Sprintf("%d passes in a row", n)
+}
+
+// stepReached names the last step done at CRK for a quarantined record:
+// "nothing sent" rather than the zero step's name, "pending", which beside
+// the quarantine would read as a second state.
+func stepReached(s state.Step) string {
+	if s == state.Pending {
+		return "nothing sent"
+	}
+	return s.String()
 }

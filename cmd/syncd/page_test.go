@@ -53,7 +53,7 @@ func TestStatusPage(t *testing.T) {
 			want: []string{`<title>syncd status</title>`, `id="source-dtac"`, `<span class="state">ok</span>`,
 				`<b>1</b>quarantined`, `<b>0</b>pending`, "3 done, 0 pending, 1 quarantined",
 				`href="/metrics"`, `href="/healthz"`, `href="/readyz"`, `href="/status"`,
-				"dtac-2000", `timestamp &#34;&#43;66812***678&#34; is not a time`, "ended ", "3 sent, 1 quarantined, 0 failed of 4",
+				"dtac-2000", "<th>step reached</th>", "<td>nothing sent</td>", `timestamp &#34;&#43;66812***678&#34; is not a time`, "ended ", "3 sent, 1 quarantined, 0 failed of 4",
 				"next pass", "(in 59m"},
 			notWant: []string{"66812345678", "<script", "http://", "https://"}},
 		{name: "page as HEAD", method: "HEAD", path: "/", code: 200, ctype: "text/html; charset=utf-8"},
