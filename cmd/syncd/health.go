@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crkai/syncd/internal/alert"
+	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/state"
 	"github.com/crkai/syncd/internal/syncer"
 )
@@ -60,7 +61,7 @@ func (h *health) record(streaks []alert.Streak) {
 		// Phone numbers in errors (a log-in named by the account's
 		// number) are masked, as on the page: the listener may face a
 		// network.
-		h.sources[s.Source] = &sourceHealth{ConsecutiveFailures: s.Failures, LastError: maskPhones(s.LastError), LastSuccess: s.LastSuccess}
+		h.sources[s.Source] = &sourceHealth{ConsecutiveFailures: s.Failures, LastError: phone.MaskText(s.LastError), LastSuccess: s.LastSuccess}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crkai/syncd/internal/phone"
 	"github.com/crkai/syncd/internal/state"
 )
 
@@ -162,7 +163,7 @@ func (e *endpoints) pageData(states []sourceState) pageData {
 				st.Backoff.Refusals, clock(st.Backoff.Until), st.Backoff.LastError)
 		case h.ConsecutiveFailures > 0:
 			ps.State, ps.Class = fmt.Sprintf("failing (%s)", passesInARow(h.ConsecutiveFailures)), "bad"
-			ps.Detail = maskPhones(oneLine(h.LastError))
+			ps.Detail = phone.MaskText(oneLine(h.LastError))
 		case seen && v.running():
 			ps.State, ps.Class = "running", "run"
 		case seen:

@@ -108,20 +108,6 @@ func TestStatusPage(t *testing.T) {
 	}
 }
 
-func TestMaskPhones(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{`timestamp "+66812345678" is not a time`, `timestamp "+66812***678" is not a time`},
-		{"called 0812345678 twice", "called 08123***678 twice"},
-		{"dtac-1700000000.123 and 3cx-pbx-123456789 and orkweb-host-00012", "dtac-1700000000.123 and 3cx-pbx-123456789 and orkweb-host-00012"},
-		{"extension 101", "extension 101"},
-		{"", ""},
-	} {
-		if got := maskPhones(tc.in); got != tc.want {
-			t.Errorf("maskPhones(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestWantsPlainText(t *testing.T) {
 	for accept, want := range map[string]bool{
 		"": false, "*/*": false, "text/plain": true, "text/plain;q=0.9": true,

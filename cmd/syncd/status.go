@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -40,9 +39,9 @@ func readState(ctx context.Context, store *state.Store) ([]sourceState, error) {
 			return nil, err
 		}
 		for i := range s.Quarantined {
-			s.Quarantined[i].Quarantined = maskPhones(oneLine(s.Quarantined[i].Quarantined))
+			s.Quarantined[i].Quarantined = phone.MaskText(oneLine(s.Quarantined[i].Quarantined))
 		}
-		s.Backoff.LastError = maskPhones(oneLine(s.Backoff.LastError))
+		s.Backoff.LastError = phone.MaskText(oneLine(s.Backoff.LastError))
 		out = append(out, s)
 	}
 	return out, nil
@@ -86,14 +85,3 @@ func formatWhen(t time.Time, loc *time.Location) string {
 	}
 	return t.In(loc).Format(time.RFC3339)
 }
-
-// phoneLike is a phone number inside free text (a quarantine reason, a
-// source's error): E.164 with its "+", or a national number with its
-// leading 0. Recording ids (dtac-…, 3cx-host-123, orkweb-host-123) are
-// not matched: the logs show them whole, and -retry-quarantined selects
-// by them.
-var phoneLike = regexp.MustCompile(`\+\d{8,15}\b|\b0\d{8,9}\b`)
-
-// maskPhones masks every phone number in s as the logs mask a number
-// (phone.Mask).
-func maskPhones(s string) string { return phoneLike.ReplaceAllStringFunc(s, phone.Mask) }

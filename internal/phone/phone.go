@@ -2,6 +2,7 @@
 package phone
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -40,3 +41,13 @@ func Mask(s string) string {
 	keep := min(6, len(r)-5)
 	return string(r[:keep]) + "***" + string(r[len(r)-3:])
 }
+
+// inText is a phone number inside free text (a quarantine reason, a
+// source's error): E.164 with its "+", or a national number with its
+// leading 0. Recording ids (dtac-…, 3cx-host-123, orkweb-host-123) are not
+// matched: the logs show them whole, and -retry-quarantined selects by
+// them.
+var inText = regexp.MustCompile(`\+\d{8,15}\b|\b0\d{8,9}\b`)
+
+// MaskText masks, as Mask does, every phone number in free text.
+func MaskText(s string) string { return inText.ReplaceAllStringFunc(s, Mask) }

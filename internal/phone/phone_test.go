@@ -52,3 +52,17 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`timestamp "+66812345678" is not a time`, `timestamp "+66812***678" is not a time`},
+		{"called 0812345678 twice", "called 08123***678 twice"},
+		{"dtac-1700000000.123 and 3cx-pbx-123456789 and orkweb-host-00012", "dtac-1700000000.123 and 3cx-pbx-123456789 and orkweb-host-00012"},
+		{"extension 101", "extension 101"},
+		{"", ""},
+	} {
+		if got := MaskText(tc.in); got != tc.want {
+			t.Errorf("MaskText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
