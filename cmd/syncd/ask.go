@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v2"
+
+	"github.com/crkai/syncd/internal/config"
 )
 
 // daemonAddr is how syncd's own commands (-healthcheck, -status) reach the
@@ -26,6 +28,11 @@ type daemonAddr struct {
 	webConfig string // SYNCD_WEB_CONFIG_FILE
 	user      string // SYNCD_HEALTHCHECK_USER
 	password  string // SYNCD_HEALTHCHECK_PASSWORD
+}
+
+// daemonAddrOf is how the configuration says to reach the daemon.
+func daemonAddrOf(cfg *config.Config) daemonAddr {
+	return daemonAddr{listen: cfg.ListenAddr, webConfig: cfg.WebConfigFile, user: cfg.HealthcheckUser, password: cfg.HealthcheckPassword.Reveal()}
 }
 
 // askDaemon GETs path from the daemon. With TLS on, it trusts exactly the

@@ -59,8 +59,7 @@ func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) i
 	}
 	store, err := state.Open(ctx, cfg.StatePath, state.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if errors.Is(err, state.ErrLocked) {
-		code, body, derr := askDaemon(ctx, daemonAddr{listen: cfg.ListenAddr, webConfig: cfg.WebConfigFile,
-			user: cfg.HealthcheckUser, password: cfg.HealthcheckPassword.Reveal()}, "/status")
+		code, body, derr := askDaemon(ctx, daemonAddrOf(cfg), "/status")
 		if derr != nil || code != http.StatusOK {
 			fmt.Fprintf(stderr, "syncd: %v\nand the daemon could not be asked instead: %v (HTTP %d)\n", err, derr, code)
 			return exitFailed

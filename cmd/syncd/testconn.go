@@ -141,7 +141,7 @@ func testConnectionWithin(ctx context.Context, cfg *config.Config, log *slog.Log
 	}
 	wg.Go(func() { rep.print(checkStatePath(cfg.StatePath)) })
 	ask := func(ctx context.Context, path string) (int, string, error) {
-		return askDaemon(ctx, daemonAddr{listen: cfg.ListenAddr, webConfig: cfg.WebConfigFile, user: cfg.HealthcheckUser, password: cfg.HealthcheckPassword.Reveal()}, path)
+		return askDaemon(ctx, daemonAddrOf(cfg), path)
 	}
 	wg.Go(func() { rep.print(checkListen(ctx, cfg.ListenAddr, cfg.WebConfigFile != "", ask)) })
 	wg.Wait()
